@@ -1,0 +1,105 @@
+//! Command-line arguments. Only parsing lives here; `main.rs` turns them into library calls.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trecrate",
+    version,
+    about = "Build, check and archive RO-Crate 1.1 release packages for Trusted Research Environments",
+    long_about = "trecrate turns an approved airlock request of a Trusted Research Environment (TRE) into an \
+RO-Crate 1.1 release package: the request's metadata is loaded as RDF, mapped to the RO-Crate graph by \
+SPARQL CONSTRUCT queries, checked by SHACL shapes and written as compacted JSON-LD, with an HTML \
+preview, the approved files, a zip and a release record.\n\nEverything works offline: the JSON-LD \
+contexts, queries and shapes are built into the binary."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the release package of one approved airlock request
+    #[command(after_long_help = RELEASE_HELP)]
+    Release(ReleaseArgs),
+}
+
+const RELEASE_HELP: &str = "\
+Writes, under --out, all at once or not at all:
+  ro-crate-{id}/ro-crate-metadata.json   RO-Crate 1.1 metadata (flattened, compacted JSON-LD)
+  ro-crate-{id}/ro-crate-preview.html    human-readable preview
+  ro-crate-{id}/data/{object}_v{n}.{ext} the latest approved version of each output object
+  ro-crate-{id}.zip                      the crate, ro-crate-metadata.json at the zip root
+  ro-crate-{id}.release.json             release record: zip and metadata sha256, sizes, time
+
+Only the latest version in state \"approved\" of each object ships; each file's size and sha256
+must match the export. The export must show two approving reviews by distinct checkers, neither
+of them the researcher.
+
+Exit status:
+  0  the release was written
+  1  the release was refused: invalid export, unsafe path, checksum mismatch, failed REQUIRED
+     shape, or a release already at the target (see --force)
+  2  trecrate could not run: unreadable files, bad options or assets, I/O errors
+
+Example:
+  trecrate release examples/release-AR-2025-0042/release.json \\
+      --quarantine examples/release-AR-2025-0042/quarantine --out out/";
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The release export written by the TRE (format trevor-release/1)
+    #[arg(value_name = "RELEASE_JSON")]
+    pub export: PathBuf,
+
+    /// Quarantine directory holding the files at the export's `path`s
+    #[arg(long, value_name = "DIR")]
+    pub quarantine: PathBuf,
+
+    /// Directory receiving the crate, zip and release record (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Replace a release of the same request already present under --out
+    #[arg(long)]
+    pub force: bool,
+
+    /// No progress output; warnings and errors are still printed
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Name of the TRE, the crate's publisher
+    #[arg(long, env = "TRECRATE_PUBLISHER_NAME", default_value = "KARECTL Trusted Research Environment")]
+    pub publisher_name: String,
+
+    /// URL of the TRE, the publisher's @id
+    #[arg(long, env = "TRECRATE_PUBLISHER_URL", default_value = "https://karectl.example/")]
+    pub publisher_url: String,
+
+    /// Namespace of the tre: terms (ADR-0004 section 5)
+    #[arg(long, env = "TRECRATE_TRE_NAMESPACE", default_value = trecrate::vocab::TRE)]
+    pub tre_namespace: String,
+
+    /// Deflate level (1-9) for compressible files; 0 stores every file uncompressed.
+    /// Already-compressed formats (images, zip, gzip, parquet, pdf...) are always stored
+    #[arg(long, default_value_t = 6, value_name = "LEVEL")]
+    pub deflate_level: u32,
+
+    /// Use the SPARQL queries in DIR/release/*.rq and DIR/preview/*.rq instead of the built-in ones
+    #[arg(long, value_name = "DIR", help_heading = "Overriding the built-in documents")]
+    pub queries: Option<PathBuf>,
+
+    /// Use the SHACL shapes in DIR/*.ttl instead of the built-in ones
+    #[arg(long, value_name = "DIR", help_heading = "Overriding the built-in documents")]
+    pub shapes: Option<PathBuf>,
+
+    /// Use DIR/ro-crate-1.1.jsonld and DIR/tre.jsonld instead of the built-in contexts
+    #[arg(long, value_name = "DIR", help_heading = "Overriding the built-in documents")]
+    pub contexts: Option<PathBuf>,
+
+    /// Use FILE as the preview's Tera template
+    #[arg(long, value_name = "FILE", help_heading = "Overriding the built-in documents")]
+    pub preview_template: Option<PathBuf>,
+}

@@ -1,0 +1,223 @@
+//! trecrate turns an approved airlock request of a Trusted Research Environment into an
+//! RO-Crate 1.1 release package. See README.md for the user's guide.
+//!
+//! The release pipeline, stage by stage, is [`release`]; each stage is a module.
+
+pub mod assets;
+pub mod export;
+pub mod jsonld;
+pub mod load;
+pub mod package;
+pub mod preview;
+pub mod quarantine;
+pub mod shacl;
+pub mod shape;
+pub mod timestamp;
+pub mod vocab;
+
+use assets::{AssetDirs, Assets};
+use export::Export;
+use load::Publisher;
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+use package::{Package, PayloadFile, Written};
+use quarantine::Quarantine;
+use shacl::{Finding, Level, Shapes};
+use std::path::PathBuf;
+
+/// Everything `trecrate release` needs.
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    pub export: PathBuf,
+    pub quarantine: PathBuf,
+    pub out: PathBuf,
+    pub force: bool,
+    pub publisher: Publisher,
+    /// Namespace of the `tre:` terms (ADR-0004 section 5); must end with `#` or `/`.
+    pub tre_namespace: String,
+    pub assets: AssetDirs,
+    pub deflate_level: u32,
+}
+
+/// What a run reports while it works; the CLI decides how to show it.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Stage(&'static str),
+    Warning(String),
+    /// Files done, files in all, bytes done.
+    Payload(usize, usize, u64),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Export(#[from] export::ExportError),
+    #[error(transparent)]
+    Assets(#[from] assets::AssetError),
+    #[error(transparent)]
+    Quarantine(#[from] quarantine::QuarantineError),
+    #[error(transparent)]
+    Shape(#[from] shape::ShapeError),
+    #[error(transparent)]
+    Shacl(#[from] shacl::ShaclError),
+    #[error(transparent)]
+    JsonLd(#[from] jsonld::JsonLdError),
+    #[error(transparent)]
+    Preview(#[from] preview::PreviewError),
+    #[error(transparent)]
+    Package(#[from] package::PackageError),
+    #[error("triple store: {0}")]
+    Store(#[from] oxigraph::store::StorageError),
+    #[error("invalid option {option}: {message}")]
+    Option { option: &'static str, message: String },
+    #[error("queries/payload.rq: {0}")]
+    Payload(String),
+    #[error("the crate graph fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
+    Refused(Vec<Finding>),
+}
+
+/// A finished release.
+#[derive(Debug, Clone)]
+pub struct Released {
+    pub written: Written,
+    /// RECOMMENDED and OPTIONAL findings of the release's own shapes.
+    pub findings: Vec<Finding>,
+}
+
+/// Builds one release package: export, load, shape, validate, JSON-LD, preview, package.
+pub fn release(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Result<Released, Error> {
+    check_options(options)?;
+    on_event(Event::Stage("reading the export"));
+    let export = Export::from_path(&options.export)?;
+    for warning in &export.warnings {
+        on_event(Event::Warning(warning.clone()));
+    }
+    let assets = Assets::load(&options.assets)?;
+    let quarantine = Quarantine::open(&options.quarantine)?;
+    let base = crate_base(&export.request.id);
+
+    on_event(Event::Stage("loading the export into the triple store"));
+    let source = Store::new()?;
+    load::load(&source, &export, &options.publisher)?;
+
+    on_event(Event::Stage("building the RO-Crate graph (SPARQL CONSTRUCT)"));
+    let graph = shape::shape(&source, &assets, &base)?;
+
+    on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
+    let shapes = Shapes::parse(assets.shapes.iter().map(|a| (a.name.as_str(), a.text.as_str())), &base)?;
+    let findings = shapes.validate(&graph)?;
+    if findings.iter().any(|f| f.level == Level::Required) {
+        return Err(Error::Refused(findings));
+    }
+    // After the checks, whose shapes name the default tre: namespace.
+    shape::rename_namespace(&graph, &options.tre_namespace)?;
+    let payload = payload(&source, &base, &quarantine)?;
+
+    on_event(Event::Stage("writing JSON-LD"));
+    let context = jsonld::Context::new(&assets.ro_crate_context, &assets.tre_context, &options.tre_namespace)?;
+    let metadata = jsonld::serialize(&graph, &base, &context)?;
+
+    on_event(Event::Stage("rendering the preview"));
+    let preview = preview::render(&graph, &assets, &base)?;
+
+    on_event(Event::Stage("hashing, copying and zipping the payload"));
+    let package = Package {
+        request_id: &export.request.id,
+        metadata: &metadata,
+        preview: &preview,
+        payload: &payload,
+        date: &export.request.approved_at,
+        deflate_level: options.deflate_level,
+    };
+    let written = package::write(&package, &options.out, options.force, &mut |done, total, bytes| {
+        on_event(Event::Payload(done, total, bytes))
+    })?;
+    Ok(Released { written, findings })
+}
+
+/// The IRI the crate's relative `@id`s resolve against while it is RDF: an `arcp://name,`
+/// IRI (draft-soilandreyes-arcp) unique to the request, so releases never share entity IRIs.
+pub fn crate_base(request_id: &str) -> String {
+    format!("arcp://name,{request_id}/")
+}
+
+fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
+    let ns = &options.tre_namespace;
+    if oxigraph::model::NamedNode::new(ns).is_err() || !(ns.ends_with('#') || ns.ends_with('/')) {
+        return Err(Error::Option {
+            option: "--tre-namespace",
+            message: format!("{ns:?} must be an absolute IRI ending with '#' or '/'"),
+        });
+    }
+    let url = &options.publisher.url;
+    if oxigraph::model::NamedNode::new(url).is_err() || !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(Error::Option {
+            option: "--publisher-url",
+            message: format!("{url:?} must be an absolute http(s) URL"),
+        });
+    }
+    if options.deflate_level > 9 {
+        return Err(Error::Option {
+            option: "--deflate-level",
+            message: format!("{} is not between 0 and 9", options.deflate_level),
+        });
+    }
+    Ok(())
+}
+
+/// The files the crate graph ships, with what the export promised about them, each resolved
+/// inside the quarantine. Which versions ship was decided by `identify.rq`, not here.
+fn payload(source: &Store, base: &str, quarantine: &Quarantine) -> Result<Vec<PayloadFile>, Error> {
+    let query = include_str!("../queries/payload.rq");
+    let results = SparqlEvaluator::new()
+        .parse_query(query)
+        .map_err(|e| Error::Payload(e.to_string()))?
+        .on_store(source)
+        .execute()
+        .map_err(|e| Error::Payload(e.to_string()))?;
+    let QueryResults::Solutions(solutions) = results else {
+        return Err(Error::Payload("expected a SELECT query".into()));
+    };
+    let mut files = Vec::new();
+    for solution in solutions {
+        let solution = solution.map_err(|e| Error::Payload(e.to_string()))?;
+        let get = |name: &str| -> Result<String, Error> {
+            match solution.get(name) {
+                Some(oxigraph::model::Term::Literal(l)) => Ok(l.value().to_owned()),
+                Some(oxigraph::model::Term::NamedNode(n)) => Ok(n.as_str().to_owned()),
+                _ => Err(Error::Payload(format!("?{name} is unbound or not a literal"))),
+            }
+        };
+        let entity = get("entity")?;
+        let crate_path = entity
+            .strip_prefix(base)
+            .filter(|p| is_safe_crate_path(p))
+            .ok_or_else(|| Error::Payload(format!("{entity} is not a file path inside the crate")))?
+            .to_owned();
+        let field = get("field")?;
+        let path = get("path")?;
+        let source_path = quarantine.resolve(&format!("{field}.path"), &path)?;
+        files.push(PayloadFile {
+            crate_path,
+            source: source_path,
+            field,
+            object: get("object")?,
+            version: get("version")?,
+            sha256: get("sha256")?,
+            size: get("size")?
+                .parse()
+                .map_err(|_| Error::Payload("?size is not an integer".into()))?,
+            media_type: get("mediaType")?,
+        });
+    }
+    files.sort_by(|a, b| a.crate_path.cmp(&b.crate_path));
+    Ok(files)
+}
+
+/// A crate-relative file path under `data/` that cannot leave the crate directory.
+fn is_safe_crate_path(path: &str) -> bool {
+    path.starts_with("data/")
+        && path
+            .split('/')
+            .all(|segment| !segment.is_empty() && segment != "." && segment != ".." && !segment.contains('\\'))
+}

@@ -1,0 +1,394 @@
+//! Stage 6: the release on disk: `ro-crate-{id}/`, its zip and the release record.
+//!
+//! Everything is written into a hidden staging directory beside the targets and renamed into
+//! place only when all of it succeeded; the record is renamed last, so its presence means the
+//! release is complete. Any failure, including a checksum that does not match the export, leaves
+//! the output directory as it was.
+
+use crate::timestamp::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("{}: a release already exists there (use --force to replace it)", path.display())]
+    Exists { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: cannot write the zip: {source}", path.display())]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error(
+        "{field}: {what} mismatch for object {object} version {version}: the export says {expected}, \
+         the quarantine file has {actual}"
+    )]
+    Mismatch {
+        field: String,
+        object: String,
+        version: String,
+        what: &'static str,
+        expected: String,
+        actual: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
+    move |source| PackageError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One file of the payload: where it comes from and what the export promised about it.
+#[derive(Debug, Clone)]
+pub struct PayloadFile {
+    /// Path inside the crate, e.g. `data/obj-001_v2.csv`.
+    pub crate_path: String,
+    pub source: PathBuf,
+    /// The export field of the version, for error messages.
+    pub field: String,
+    pub object: String,
+    pub version: String,
+    pub sha256: String,
+    pub size: u64,
+    pub media_type: String,
+}
+
+/// What goes into one release.
+pub struct Package<'a> {
+    pub request_id: &'a str,
+    pub metadata: &'a str,
+    pub preview: &'a str,
+    pub payload: &'a [PayloadFile],
+    /// Zip entry dates; the approval time, so that the zip is reproducible.
+    pub date: &'a Timestamp,
+    /// Deflate level for compressible files; `0` stores everything.
+    pub deflate_level: u32,
+}
+
+/// Paths of a finished release.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub crate_dir: PathBuf,
+    pub zip: PathBuf,
+    pub record_path: PathBuf,
+    pub record: ReleaseRecord,
+}
+
+/// `ro-crate-{id}.release.json`: what was released, when, and the checksums to verify it by.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseRecord {
+    pub format: &'static str,
+    pub request_id: String,
+    #[serde(rename = "crate")]
+    pub crate_name: String,
+    pub zip: ZipRecord,
+    pub file_count: usize,
+    pub payload_bytes: u64,
+    pub metadata_sha256: String,
+    pub tool: Tool,
+    pub released_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZipRecord {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// Progress of the payload pass: files done, files in all, bytes done.
+pub type OnFile<'a> = &'a mut dyn FnMut(usize, usize, u64);
+
+/// Writes the release under `out`; see the module documentation for the guarantees.
+pub fn write(package: &Package<'_>, out: &Path, force: bool, on_file: OnFile<'_>) -> Result<Written, PackageError> {
+    let name = format!("ro-crate-{}", package.request_id);
+    let targets = Targets {
+        crate_dir: out.join(&name),
+        zip: out.join(format!("{name}.zip")),
+        record: out.join(format!("{name}.release.json")),
+    };
+    if !force {
+        for path in targets.all() {
+            if path.symlink_metadata().is_ok() {
+                return Err(PackageError::Exists { path: path.to_owned() });
+            }
+        }
+    }
+    let mut staging = Staging::create(out, &name)?;
+    let staged = Targets {
+        crate_dir: staging.dir.join(&name),
+        zip: staging.dir.join(format!("{name}.zip")),
+        record: staging.dir.join(format!("{name}.release.json")),
+    };
+    let (payload_bytes, metadata_sha256) = build(package, &staged, on_file)?;
+    let (zip_sha256, zip_size) = hash_file(&staged.zip)?;
+    let record = ReleaseRecord {
+        format: "trecrate-release-record/1",
+        request_id: package.request_id.to_owned(),
+        crate_name: name.clone(),
+        zip: ZipRecord {
+            path: format!("{name}.zip"),
+            sha256: zip_sha256,
+            size: zip_size,
+        },
+        file_count: package.payload.len(),
+        payload_bytes,
+        metadata_sha256,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        released_at: Timestamp::now().as_str().to_owned(),
+    };
+    let mut text = serde_json::to_string_pretty(&record).map_err(|e| PackageError::Io {
+        path: staged.record.clone(),
+        source: e.into(),
+    })?;
+    text.push('\n');
+    std::fs::write(&staged.record, text).map_err(io(&staged.record))?;
+    staging.commit(&staged, &targets)?;
+    Ok(Written {
+        crate_dir: targets.crate_dir,
+        zip: targets.zip,
+        record_path: targets.record,
+        record,
+    })
+}
+
+struct Targets {
+    crate_dir: PathBuf,
+    zip: PathBuf,
+    record: PathBuf,
+}
+
+impl Targets {
+    /// In commit order: the record last.
+    fn all(&self) -> [&Path; 3] {
+        [&self.crate_dir, &self.zip, &self.record]
+    }
+}
+
+/// Writes the crate directory and the zip in one pass over the payload; returns the payload
+/// size and the metadata's sha256.
+fn build(package: &Package<'_>, staged: &Targets, on_file: OnFile<'_>) -> Result<(u64, String), PackageError> {
+    let zip_error = |source| PackageError::Zip {
+        path: staged.zip.clone(),
+        source,
+    };
+    std::fs::create_dir_all(staged.crate_dir.join("data")).map_err(io(&staged.crate_dir))?;
+    let zip_file = File::create(&staged.zip).map_err(io(&staged.zip))?;
+    let mut zip = ZipWriter::new(BufWriter::new(zip_file));
+    let (y, mo, d, h, mi, s) = package.date.utc_fields();
+    let date = zip::DateTime::from_date_and_time(
+        y.clamp(1980, 2107) as u16,
+        mo as u8,
+        d as u8,
+        h as u8,
+        mi as u8,
+        s as u8,
+    )
+    .unwrap_or_default();
+    let options = |media_type: &str, size: u64| {
+        let stored = package.deflate_level == 0 || precompressed(media_type);
+        let base = SimpleFileOptions::default()
+            .last_modified_time(date)
+            .unix_permissions(0o644)
+            .large_file(size >= u64::from(u32::MAX));
+        if stored {
+            base.compression_method(CompressionMethod::Stored)
+        } else {
+            base.compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(i64::from(package.deflate_level.min(9))))
+        }
+    };
+
+    for (name, text, media_type) in [
+        ("ro-crate-metadata.json", package.metadata, "application/ld+json"),
+        ("ro-crate-preview.html", package.preview, "text/html"),
+    ] {
+        let path = staged.crate_dir.join(name);
+        std::fs::write(&path, text).map_err(io(&path))?;
+        zip.start_file(name, options(media_type, text.len() as u64)).map_err(zip_error)?;
+        zip.write_all(text.as_bytes()).map_err(io(&staged.zip))?;
+    }
+
+    let total = package.payload.len();
+    let mut bytes_done = 0;
+    let mut buffer = vec![0u8; 1 << 20];
+    for (i, file) in package.payload.iter().enumerate() {
+        let target = staged.crate_dir.join(&file.crate_path);
+        let mut input = File::open(&file.source).map_err(io(&file.source))?;
+        let mut output = File::create(&target).map_err(io(&target))?;
+        zip.start_file(file.crate_path.as_str(), options(&file.media_type, file.size))
+            .map_err(zip_error)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let n = input.read(&mut buffer).map_err(io(&file.source))?;
+            if n == 0 {
+                break;
+            }
+            let chunk = &buffer[..n];
+            hasher.update(chunk);
+            output.write_all(chunk).map_err(io(&target))?;
+            zip.write_all(chunk).map_err(io(&staged.zip))?;
+            size += n as u64;
+        }
+        let sha256 = hex(&hasher.finalize());
+        let mismatch = |what, expected: String, actual: String| PackageError::Mismatch {
+            field: file.field.clone(),
+            object: file.object.clone(),
+            version: file.version.clone(),
+            what,
+            expected,
+            actual,
+        };
+        if size != file.size {
+            return Err(mismatch("size", format!("{} bytes", file.size), format!("{size} bytes")));
+        }
+        if sha256 != file.sha256 {
+            return Err(mismatch("sha256", file.sha256.clone(), sha256));
+        }
+        bytes_done += size;
+        on_file(i + 1, total, bytes_done);
+    }
+    let mut writer = zip.finish().map_err(zip_error)?;
+    writer.flush().map_err(io(&staged.zip))?;
+    writer
+        .into_inner()
+        .map_err(|e| PackageError::Io {
+            path: staged.zip.clone(),
+            source: e.into_error(),
+        })?
+        .sync_all()
+        .map_err(io(&staged.zip))?;
+    Ok((bytes_done, hex(&Sha256::digest(package.metadata.as_bytes()))))
+}
+
+/// Formats whose bytes are already compressed: deflating them costs time and saves nothing.
+fn precompressed(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence.starts_with("image/") && essence != "image/svg+xml" && essence != "image/bmp"
+        || essence.starts_with("video/")
+        || essence.starts_with("audio/")
+        || matches!(
+            essence.as_str(),
+            "application/zip"
+                | "application/gzip"
+                | "application/x-gzip"
+                | "application/x-bzip2"
+                | "application/x-xz"
+                | "application/zstd"
+                | "application/x-7z-compressed"
+                | "application/vnd.apache.parquet"
+                | "application/x-parquet"
+                | "application/pdf"
+        )
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_file(path: &Path) -> Result<(String, u64), PackageError> {
+    let mut file = File::open(path).map_err(io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// The hidden working directory of one run; removed on drop unless the run committed, and the
+/// output directory too if this run created it and nothing else is in it.
+struct Staging {
+    dir: PathBuf,
+    created_out: Option<PathBuf>,
+}
+
+impl Staging {
+    fn create(out: &Path, name: &str) -> Result<Self, PackageError> {
+        let created_out = if out.exists() {
+            None
+        } else {
+            std::fs::create_dir_all(out).map_err(io(out))?;
+            Some(out.to_owned())
+        };
+        let dir = out.join(format!(".{name}.trecrate-tmp-{}", std::process::id()));
+        let staging = Staging { dir, created_out };
+        if staging.dir.exists() {
+            std::fs::remove_dir_all(&staging.dir).map_err(io(&staging.dir))?;
+        }
+        std::fs::create_dir(&staging.dir).map_err(io(&staging.dir))?;
+        Ok(staging)
+    }
+
+    /// Renames the staged release into place. With `--force`, an existing release is first
+    /// moved into the staging directory, and put back if a rename fails.
+    fn commit(&mut self, staged: &Targets, targets: &Targets) -> Result<(), PackageError> {
+        let previous = self.dir.join("previous");
+        std::fs::create_dir(&previous).map_err(io(&previous))?;
+        let mut moved_away = Vec::new();
+        for target in targets.all() {
+            if target.symlink_metadata().is_ok() {
+                let aside = previous.join(target.file_name().unwrap_or_default());
+                std::fs::rename(target, &aside).map_err(io(target))?;
+                moved_away.push((target.to_owned(), aside));
+            }
+        }
+        let mut placed: Vec<(&Path, &Path)> = Vec::new();
+        for (from, to) in staged.all().into_iter().zip(targets.all()) {
+            if let Err(source) = std::fs::rename(from, to) {
+                for (from, to) in placed.into_iter().rev() {
+                    let _ = std::fs::rename(to, from);
+                }
+                for (target, aside) in moved_away {
+                    let _ = std::fs::rename(aside, target);
+                }
+                return Err(PackageError::Io {
+                    path: to.to_owned(),
+                    source,
+                });
+            }
+            placed.push((from, to));
+        }
+        self.created_out = None;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(out) = &self.created_out {
+            // Only succeeds if empty: never removes anything this run did not create.
+            let _ = std::fs::remove_dir(out);
+        }
+    }
+}

@@ -1,0 +1,945 @@
+//! A SHACL engine over the oxigraph store: the crate graph is checked by shapes that are data
+//! (`shapes/*.ttl`), never by Rust conditionals.
+//!
+//! Supported: SHACL Core targets (`targetNode`, `targetClass`, `targetSubjectsOf`,
+//! `targetObjectsOf`, implicit class targets), all property path forms, and the constraint
+//! components `class`, `datatype`, `nodeKind`, `minCount`, `maxCount`, `minLength`,
+//! `maxLength`, `pattern`, `in`, `hasValue`, `node`, `property`, `not`, `and`, `or`, `xone`;
+//! from SHACL-SPARQL, `sh:sparql` SELECT constraints; from SHACL-AF, `sh:SPARQLTarget`.
+//! <https://www.w3.org/TR/shacl/>
+//!
+//! `$this` is pre-bound the way most SHACL-SPARQL engines do it, with a trailing
+//! `VALUES ?this { ... }` clause; all focus nodes of a shape go into one query whose rows are
+//! then grouped by `?this`, which is what keeps a 10,000-file crate fast. Constraint queries
+//! must therefore project `$this`. Relative IRIs in shapes and queries resolve against the
+//! crate root given to [`Shapes::parse`].
+
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::vocab::{rdf, rdfs, xsd};
+use oxigraph::model::{
+    Graph, GraphNameRef, Literal, TripleRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef,
+};
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+const SH: &str = "http://www.w3.org/ns/shacl#";
+
+fn sh(local: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{SH}{local}"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShaclError {
+    #[error("{file}: cannot parse shapes: {source}")]
+    Parse {
+        file: String,
+        #[source]
+        source: oxigraph::io::RdfSyntaxError,
+    },
+    #[error("shape {shape}: {message}")]
+    Shape { shape: String, message: String },
+    #[error("shape {shape}: SPARQL query failed: {message}")]
+    Sparql { shape: String, message: String },
+    #[error("cannot read the data graph")]
+    Storage(#[from] oxigraph::store::StorageError),
+}
+
+/// How much a finding matters, from SHACL's `sh:severity`.
+///
+/// RO-Crate's MUST / SHOULD / MAY map onto SHACL's Violation / Warning / Info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Required,
+    Recommended,
+    Optional,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Required => "REQUIRED",
+            Level::Recommended => "RECOMMENDED",
+            Level::Optional => "OPTIONAL",
+        }
+    }
+
+    fn from_severity(term: Option<&Term>) -> Self {
+        match term {
+            Some(Term::NamedNode(n)) if n.as_str() == format!("{SH}Warning") => Level::Recommended,
+            Some(Term::NamedNode(n)) if n.as_str() == format!("{SH}Info") => Level::Optional,
+            _ => Level::Required,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One SHACL validation result, in the words of RO-Crate users.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Finding {
+    pub level: Level,
+    /// The shape's `sh:name`, else its IRI: which rule was broken.
+    pub check: String,
+    pub entity: String,
+    pub property: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// Parsed shapes, ready to run against any number of data graphs.
+pub struct Shapes {
+    graph: Graph,
+    base: String,
+    /// `sh:declare` prefixes, prepended to SPARQL queries as SHACL-SPARQL prescribes.
+    prefixes: String,
+}
+
+impl Shapes {
+    /// Parses Turtle shapes files given as `(name, text)`; `name` is only used in messages.
+    /// `base` is the IRI of the crate root the shapes will check.
+    pub fn parse<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+        base: &str,
+    ) -> Result<Self, ShaclError> {
+        let mut graph = Graph::new();
+        for (name, text) in files {
+            let parser = RdfParser::from_format(RdfFormat::Turtle)
+                .with_base_iri(base)
+                .map_err(|e| ShaclError::Shape {
+                    shape: name.to_owned(),
+                    message: format!("invalid base IRI {base:?}: {e}"),
+                })?;
+            for quad in parser.for_slice(text.as_bytes()) {
+                let quad = quad.map_err(|source| ShaclError::Parse {
+                    file: name.to_owned(),
+                    source,
+                })?;
+                graph.insert(TripleRef::from(quad.as_ref()));
+            }
+        }
+        let mut prefixes = BTreeMap::new();
+        for declaration in graph.objects_for_subject_predicate_owned(None, &sh("declare")) {
+            let node = as_subject(&declaration);
+            let prefix = graph.object_str(&node, &sh("prefix"));
+            let namespace = graph.object_str(&node, &sh("namespace"));
+            if let (Some(p), Some(ns)) = (prefix, namespace) {
+                prefixes.insert(p, ns);
+            }
+        }
+        let prefixes = prefixes
+            .iter()
+            .map(|(p, ns)| format!("PREFIX {p}: <{ns}>\n"))
+            .collect();
+        Ok(Shapes {
+            graph,
+            base: base.to_owned(),
+            prefixes,
+        })
+    }
+
+    /// Validates the default graph of `store`; findings come back sorted and without duplicates.
+    pub fn validate(&self, store: &Store) -> Result<Vec<Finding>, ShaclError> {
+        let data = Data { store };
+        let mut findings = BTreeSet::new();
+        for shape in self.node_shapes() {
+            if self.graph.has(&shape, &sh("deactivated"), &Literal::from(true).into()) {
+                continue;
+            }
+            let focus = self.focus_nodes(&shape, &data)?;
+            if focus.is_empty() {
+                continue;
+            }
+            let mut ctx = Run {
+                shapes: self,
+                data: &data,
+                findings: &mut findings,
+                focus: &focus,
+                sparql_cache: HashMap::new(),
+            };
+            for node in &focus {
+                ctx.check_node_shape(&shape, node)?;
+            }
+        }
+        Ok(findings.into_iter().collect())
+    }
+
+    /// Shapes that select their own focus nodes.
+    fn node_shapes(&self) -> Vec<NamedOrBlankNode> {
+        let target_predicates = [
+            "targetNode",
+            "targetClass",
+            "targetSubjectsOf",
+            "targetObjectsOf",
+            "target",
+        ];
+        let mut shapes = HashSet::new();
+        for p in target_predicates {
+            for t in self.graph.triples_for_predicate(&sh(p)) {
+                shapes.insert(t.subject.into_owned());
+            }
+        }
+        for t in self.graph.subjects_for_predicate_object(rdf::TYPE, &sh("NodeShape")) {
+            if self.graph.has_type(&t.into_owned(), rdfs::CLASS) {
+                shapes.insert(t.into_owned());
+            }
+        }
+        shapes.into_iter().collect()
+    }
+
+    fn focus_nodes(&self, shape: &NamedOrBlankNode, data: &Data) -> Result<HashSet<Term>, ShaclError> {
+        let mut focus = HashSet::new();
+        for node in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetNode")) {
+            focus.insert(node);
+        }
+        let mut classes: Vec<Term> =
+            self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetClass"));
+        if self.graph.has_type(shape, rdfs::CLASS) {
+            classes.push(shape.clone().into());
+        }
+        for class in classes {
+            focus.extend(data.instances(&class)?);
+        }
+        for p in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetSubjectsOf")) {
+            if let Term::NamedNode(p) = p {
+                focus.extend(data.subjects_of(&p)?);
+            }
+        }
+        for p in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetObjectsOf")) {
+            if let Term::NamedNode(p) = p {
+                focus.extend(data.objects_of(&p)?);
+            }
+        }
+        for target in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("target")) {
+            let target = as_subject(&target);
+            let Some(select) = self.graph.object_str(&target, &sh("select")) else {
+                return Err(ShaclError::Shape {
+                    shape: self.label(shape),
+                    message: "sh:target without sh:select is not supported".into(),
+                });
+            };
+            let rows = self.select(shape, &select, data, None::<[&Term; 0]>)?;
+            focus.extend(rows.into_iter().filter_map(|mut row| row.remove("this")));
+        }
+        Ok(focus)
+    }
+
+    /// Runs a SELECT; with `this`, pre-binds `$this` to each of those nodes.
+    fn select<'t>(
+        &self,
+        shape: &NamedOrBlankNode,
+        query: &str,
+        data: &Data,
+        this: Option<impl IntoIterator<Item = &'t Term>>,
+    ) -> Result<Vec<HashMap<String, Term>>, ShaclError> {
+        let mut text = format!("{}{query}", self.prefixes);
+        if let Some(nodes) = this {
+            text.push_str("\nVALUES ?this {");
+            for node in nodes {
+                text.push(' ');
+                text.push_str(&node.to_string());
+            }
+            text.push_str(" }");
+        }
+        let fail = |message: String| ShaclError::Sparql {
+            shape: self.label(shape),
+            message,
+        };
+        let results = SparqlEvaluator::new()
+            .with_base_iri(&self.base)
+            .map_err(|e| fail(e.to_string()))?
+            .parse_query(&text)
+            .map_err(|e| fail(e.to_string()))?
+            .on_store(data.store)
+            .execute()
+            .map_err(|e| fail(e.to_string()))?;
+        let QueryResults::Solutions(solutions) = results else {
+            return Err(fail("expected a SELECT query".into()));
+        };
+        let mut rows = Vec::new();
+        for solution in solutions {
+            let solution = solution.map_err(|e| fail(e.to_string()))?;
+            rows.push(
+                solution
+                    .iter()
+                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
+                    .collect(),
+            );
+        }
+        Ok(rows)
+    }
+
+    fn label(&self, shape: &NamedOrBlankNode) -> String {
+        if let Some(name) = self.graph.object_str(shape, &sh("name")) {
+            return name;
+        }
+        match shape {
+            NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
+            NamedOrBlankNode::BlankNode(_) => "(anonymous shape)".to_owned(),
+        }
+    }
+}
+
+/// State of one validation run.
+struct Run<'a> {
+    shapes: &'a Shapes,
+    data: &'a Data<'a>,
+    findings: &'a mut BTreeSet<Finding>,
+    /// The focus nodes of the node shape being checked.
+    focus: &'a HashSet<Term>,
+    /// Rows of each `sh:sparql` constraint for all of `focus`, by `?this`, computed once.
+    sparql_cache: HashMap<NamedOrBlankNode, HashMap<Term, Vec<HashMap<String, Term>>>>,
+}
+
+impl<'a> Run<'a> {
+    /// The shapes graph, borrowed for `'a` rather than for `self`, so checks can recurse.
+    fn graph(&self) -> &'a Graph {
+        &self.shapes.graph
+    }
+
+    /// Checks a focus node against a node shape and records what fails.
+    fn check_node_shape(&mut self, shape: &NamedOrBlankNode, focus: &Term) -> Result<(), ShaclError> {
+        self.check_value(shape, focus, focus, None, true)?;
+        self.check_sparql(shape, focus, None, true)?;
+        for property in self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("property")) {
+            self.check_property_shape(&as_subject(&property), focus, true)?;
+        }
+        Ok(())
+    }
+
+    fn check_property_shape(
+        &mut self,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+        record: bool,
+    ) -> Result<bool, ShaclError> {
+        if self
+            .graph()
+            .has(shape, &sh("deactivated"), &Literal::from(true).into())
+        {
+            return Ok(true);
+        }
+        let Some(path) = self.graph().object(shape, &sh("path")) else {
+            return Err(ShaclError::Shape {
+                shape: self.shapes.label(shape),
+                message: "property shape without sh:path".into(),
+            });
+        };
+        let values: Vec<Term> = self.data.path_values(self.graph(), focus, &path)?.into_iter().collect();
+        let mut conforms = self.check_counts(shape, focus, &path, &values, record)?;
+        for value in &values {
+            conforms &= self.check_value(shape, focus, value, Some(&path), record)?;
+        }
+        for nested in self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("property")) {
+            let nested = as_subject(&nested);
+            for value in &values {
+                conforms &= self.check_property_shape(&nested, value, record)?;
+            }
+        }
+        conforms &= self.check_sparql(shape, focus, Some(&path), record)?;
+        Ok(conforms)
+    }
+
+    fn check_counts(
+        &mut self,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+        path: &Term,
+        values: &[Term],
+        record: bool,
+    ) -> Result<bool, ShaclError> {
+        let mut conforms = true;
+        if let Some(min) = self.graph().object_u64(shape, &sh("minCount")) {
+            if (values.len() as u64) < min {
+                conforms = false;
+                self.record(record, shape, focus, Some(path), None, || {
+                    format!("needs at least {min} value(s), has {}", values.len())
+                });
+            }
+        }
+        if let Some(max) = self.graph().object_u64(shape, &sh("maxCount")) {
+            if values.len() as u64 > max {
+                conforms = false;
+                self.record(record, shape, focus, Some(path), None, || {
+                    format!("allows at most {max} value(s), has {}", values.len())
+                });
+            }
+        }
+        if let Some(expected) = self.graph().object(shape, &sh("hasValue")) {
+            if !values.contains(&expected) {
+                conforms = false;
+                self.record(record, shape, focus, Some(path), None, || {
+                    format!("must have the value {}", display_term(&expected))
+                });
+            }
+        }
+        Ok(conforms)
+    }
+
+    /// Value-type, string, list and logical constraints on a single value node.
+    fn check_value(
+        &mut self,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+        value: &Term,
+        path: Option<&Term>,
+        record: bool,
+    ) -> Result<bool, ShaclError> {
+        let g = self.graph();
+        let mut failures: Vec<String> = Vec::new();
+        for class in g.objects_for_subject_predicate_owned(Some(shape), &sh("class")) {
+            if !self.data.is_instance(value, &class)? {
+                failures.push(format!("must be an entity of type {}", display_term(&class)));
+            }
+        }
+        if let Some(Term::NamedNode(datatype)) = g.object(shape, &sh("datatype")) {
+            let ok = matches!(value, Term::Literal(l) if l.datatype() == datatype.as_ref() && well_formed(l));
+            if !ok {
+                failures.push(format!("must be a literal of datatype {}", datatype.as_str()));
+            }
+        }
+        if let Some(Term::NamedNode(kind)) = g.object(shape, &sh("nodeKind")) {
+            if !node_kind_matches(kind.as_ref(), value) {
+                failures.push(format!("must be of node kind {}", local_name(kind.as_str())));
+            }
+        }
+        let text = lexical(value);
+        if let Some(min) = g.object_u64(shape, &sh("minLength")) {
+            if text.as_ref().is_none_or(|t| (t.chars().count() as u64) < min) {
+                failures.push(format!("must be at least {min} characters long"));
+            }
+        }
+        if let Some(max) = g.object_u64(shape, &sh("maxLength")) {
+            if text.as_ref().is_none_or(|t| t.chars().count() as u64 > max) {
+                failures.push(format!("must be at most {max} characters long"));
+            }
+        }
+        if let Some(pattern) = g.object_str(shape, &sh("pattern")) {
+            let flags = g.object_str(shape, &sh("flags")).unwrap_or_default();
+            let regex = compile(&pattern, &flags).map_err(|message| ShaclError::Shape {
+                shape: self.shapes.label(shape),
+                message,
+            })?;
+            if text.as_ref().is_none_or(|t| !regex.is_match(t)) {
+                failures.push(format!("must match the pattern {pattern:?}"));
+            }
+        }
+        if let Some(list) = g.object(shape, &sh("in")) {
+            let allowed = g.list(&list);
+            if !allowed.contains(value) {
+                let names: Vec<String> = allowed.iter().map(display_term).collect();
+                failures.push(format!("must be one of {}", names.join(", ")));
+            }
+        }
+        for node in g.objects_for_subject_predicate_owned(Some(shape), &sh("node")) {
+            let node = as_subject(&node);
+            if !self.conforms(&node, value)? {
+                failures.push(format!("must conform to {}", self.shapes.label(&node)));
+            }
+        }
+        for not in g.objects_for_subject_predicate_owned(Some(shape), &sh("not")) {
+            let not = as_subject(&not);
+            if self.conforms(&not, value)? {
+                failures.push(format!("must not conform to {}", self.shapes.label(&not)));
+            }
+        }
+        for (component, rule) in [("and", "all"), ("or", "at least one"), ("xone", "exactly one")] {
+            for list in g.objects_for_subject_predicate_owned(Some(shape), &sh(component)) {
+                let members = g.list(&list);
+                let mut passed = 0;
+                for member in &members {
+                    if self.conforms(&as_subject(member), value)? {
+                        passed += 1;
+                    }
+                }
+                let ok = match component {
+                    "and" => passed == members.len(),
+                    "or" => passed >= 1,
+                    _ => passed == 1,
+                };
+                if !ok {
+                    failures.push(format!("must conform to {rule} of the alternatives in sh:{component}"));
+                }
+            }
+        }
+        let conforms = failures.is_empty();
+        for failure in failures {
+            self.record(record, shape, focus, path, Some(value), || failure.clone());
+        }
+        Ok(conforms)
+    }
+
+    /// Whether `value` conforms to `shape`, without reporting (for `sh:node`, `sh:not`, ...).
+    fn conforms(&mut self, shape: &NamedOrBlankNode, value: &Term) -> Result<bool, ShaclError> {
+        let findings_before = self.findings.len();
+        let verdict = if self.graph().object(shape, &sh("path")).is_some() {
+            self.check_property_shape(shape, value, false)?
+        } else {
+            let mut ok = self.check_value(shape, value, value, None, false)?;
+            ok &= self.check_sparql(shape, value, None, false)?;
+            for property in self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("property")) {
+                ok &= self.check_property_shape(&as_subject(&property), value, false)?;
+            }
+            ok
+        };
+        debug_assert_eq!(findings_before, self.findings.len());
+        Ok(verdict)
+    }
+
+    fn check_sparql(
+        &mut self,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+        path: Option<&Term>,
+        record: bool,
+    ) -> Result<bool, ShaclError> {
+        let constraints = self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("sparql"));
+        let mut conforms = true;
+        for constraint in constraints {
+            let constraint = as_subject(&constraint);
+            let Some(select) = self.graph().object_str(&constraint, &sh("select")) else {
+                return Err(ShaclError::Shape {
+                    shape: self.shapes.label(shape),
+                    message: "sh:sparql constraint without sh:select".into(),
+                });
+            };
+            let rows = if self.focus.contains(focus) {
+                if !self.sparql_cache.contains_key(&constraint) {
+                    let rows = self.shapes.select(shape, &select, self.data, Some(self.focus))?;
+                    let mut by_focus: HashMap<Term, Vec<HashMap<String, Term>>> = HashMap::new();
+                    for row in rows {
+                        if let Some(this) = row.get("this").cloned() {
+                            by_focus.entry(this).or_default().push(row);
+                        }
+                    }
+                    self.sparql_cache.insert(constraint.clone(), by_focus);
+                }
+                self.sparql_cache[&constraint].get(focus).cloned().unwrap_or_default()
+            } else {
+                self.shapes.select(shape, &select, self.data, Some([focus]))?
+            };
+            if rows.is_empty() {
+                continue;
+            }
+            conforms = false;
+            let message = self
+                .graph()
+                .object_str(&constraint, &sh("message"))
+                .unwrap_or_else(|| "violates a SPARQL constraint".into());
+            for row in rows {
+                let value = row.get("value").cloned();
+                let row_path = row.get("path").cloned().or_else(|| path.cloned());
+                let text = substitute(&message, &row);
+                self.record_with(record, shape, focus, row_path.as_ref(), value.as_ref(), text);
+            }
+        }
+        Ok(conforms)
+    }
+
+    fn record(
+        &mut self,
+        record: bool,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+        path: Option<&Term>,
+        value: Option<&Term>,
+        fallback: impl FnOnce() -> String,
+    ) {
+        if !record {
+            return;
+        }
+        let message = self.graph().object_str(shape, &sh("message")).unwrap_or_else(fallback);
+        self.record_with(true, shape, focus, path, value, message);
+    }
+
+    fn record_with(
+        &mut self,
+        record: bool,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+        path: Option<&Term>,
+        value: Option<&Term>,
+        message: String,
+    ) {
+        if !record {
+            return;
+        }
+        let level = Level::from_severity(self.graph().object(shape, &sh("severity")).as_ref());
+        self.findings.insert(Finding {
+            level,
+            check: self.shapes.label(shape),
+            entity: display_term(focus),
+            property: path.map(|p| self.graph().path_string(p)),
+            value: value.map(display_term),
+            message,
+        });
+    }
+}
+
+/// The data graph: the default graph of a store.
+struct Data<'a> {
+    store: &'a Store,
+}
+
+impl Data<'_> {
+    fn objects(&self, subject: &Term, predicate: NamedNodeRef<'_>) -> Result<Vec<Term>, ShaclError> {
+        let Some(subject) = subject_ref(subject) else {
+            return Ok(Vec::new());
+        };
+        self.store
+            .quads_for_pattern(Some(subject.as_ref()), Some(predicate), None, Some(GraphNameRef::DefaultGraph))
+            .map(|q| Ok(q?.object))
+            .collect()
+    }
+
+    fn subjects(&self, predicate: NamedNodeRef<'_>, object: &Term) -> Result<Vec<Term>, ShaclError> {
+        self.store
+            .quads_for_pattern(None, Some(predicate), Some(object.as_ref()), Some(GraphNameRef::DefaultGraph))
+            .map(|q| Ok(q?.subject.into()))
+            .collect()
+    }
+
+    fn subjects_of(&self, predicate: &NamedNode) -> Result<Vec<Term>, ShaclError> {
+        self.store
+            .quads_for_pattern(None, Some(predicate.as_ref()), None, Some(GraphNameRef::DefaultGraph))
+            .map(|q| Ok(q?.subject.into()))
+            .collect()
+    }
+
+    fn objects_of(&self, predicate: &NamedNode) -> Result<Vec<Term>, ShaclError> {
+        self.store
+            .quads_for_pattern(None, Some(predicate.as_ref()), None, Some(GraphNameRef::DefaultGraph))
+            .map(|q| Ok(q?.object))
+            .collect()
+    }
+
+    /// Instances of `class` or of any of its `rdfs:subClassOf` descendants in the data graph.
+    fn instances(&self, class: &Term) -> Result<HashSet<Term>, ShaclError> {
+        let mut classes = vec![class.clone()];
+        let mut seen = HashSet::new();
+        let mut instances = HashSet::new();
+        while let Some(c) = classes.pop() {
+            if !seen.insert(c.clone()) {
+                continue;
+            }
+            instances.extend(self.subjects(rdf::TYPE, &c)?);
+            classes.extend(self.subjects(rdfs::SUB_CLASS_OF, &c)?);
+        }
+        Ok(instances)
+    }
+
+    fn is_instance(&self, node: &Term, class: &Term) -> Result<bool, ShaclError> {
+        let mut pending = self.objects(node, rdf::TYPE)?;
+        let mut seen = HashSet::new();
+        while let Some(c) = pending.pop() {
+            if &c == class {
+                return Ok(true);
+            }
+            if seen.insert(c.clone()) {
+                pending.extend(self.objects(&c, rdfs::SUB_CLASS_OF)?);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Value nodes of a SHACL property path.
+    fn path_values(&self, shapes: &Graph, focus: &Term, path: &Term) -> Result<HashSet<Term>, ShaclError> {
+        let mut out = HashSet::new();
+        match path {
+            Term::NamedNode(p) => out.extend(self.objects(focus, p.as_ref())?),
+            Term::BlankNode(_) => {
+                let node = as_subject(path);
+                if let Some(inner) = shapes.object(&node, &sh("inversePath")) {
+                    let Term::NamedNode(p) = inner else {
+                        for v in self.inverse_complex(shapes, focus, &inner)? {
+                            out.insert(v);
+                        }
+                        return Ok(out);
+                    };
+                    out.extend(self.subjects(p.as_ref(), focus)?);
+                } else if let Some(list) = shapes.object(&node, &sh("alternativePath")) {
+                    for alt in shapes.list(&list) {
+                        out.extend(self.path_values(shapes, focus, &alt)?);
+                    }
+                } else if let Some(inner) = shapes.object(&node, &sh("zeroOrMorePath")) {
+                    out = self.closure(shapes, focus, &inner, true)?;
+                } else if let Some(inner) = shapes.object(&node, &sh("oneOrMorePath")) {
+                    out = self.closure(shapes, focus, &inner, false)?;
+                } else if let Some(inner) = shapes.object(&node, &sh("zeroOrOnePath")) {
+                    out.insert(focus.clone());
+                    out.extend(self.path_values(shapes, focus, &inner)?);
+                } else {
+                    let steps = shapes.list(path);
+                    let mut current = HashSet::from([focus.clone()]);
+                    for step in &steps {
+                        let mut next = HashSet::new();
+                        for node in &current {
+                            next.extend(self.path_values(shapes, node, step)?);
+                        }
+                        current = next;
+                    }
+                    out = current;
+                }
+            }
+            _ => {}
+        }
+        Ok(out)
+    }
+
+    /// `sh:inversePath` of a complex path: nodes from which `inner` reaches `focus`. Only
+    /// sequence-free inner paths are supported, by walking each step backwards.
+    fn inverse_complex(&self, shapes: &Graph, focus: &Term, inner: &Term) -> Result<HashSet<Term>, ShaclError> {
+        let node = as_subject(inner);
+        if let Some(back) = shapes.object(&node, &sh("inversePath")) {
+            return self.path_values(shapes, focus, &back);
+        }
+        let steps = shapes.list(inner);
+        let mut current = HashSet::from([focus.clone()]);
+        for step in steps.iter().rev() {
+            let Term::NamedNode(p) = step else {
+                return Ok(HashSet::new());
+            };
+            let mut next = HashSet::new();
+            for n in &current {
+                next.extend(self.subjects(p.as_ref(), n)?);
+            }
+            current = next;
+        }
+        Ok(current)
+    }
+
+    fn closure(&self, shapes: &Graph, focus: &Term, inner: &Term, reflexive: bool) -> Result<HashSet<Term>, ShaclError> {
+        let mut out = HashSet::new();
+        if reflexive {
+            out.insert(focus.clone());
+        }
+        let mut frontier = vec![focus.clone()];
+        while let Some(node) = frontier.pop() {
+            for next in self.path_values(shapes, &node, inner)? {
+                if out.insert(next.clone()) {
+                    frontier.push(next);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reading helpers over the shapes graph.
+trait ShapesGraph {
+    fn object(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<Term>;
+    fn objects_for_subject_predicate_owned(&self, subject: Option<&NamedOrBlankNode>, predicate: &NamedNode) -> Vec<Term>;
+    fn object_str(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<String>;
+    fn object_u64(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<u64>;
+    fn has(&self, subject: &NamedOrBlankNode, predicate: &NamedNode, object: &Term) -> bool;
+    fn has_type(&self, subject: &NamedOrBlankNode, class: NamedNodeRef<'_>) -> bool;
+    fn list(&self, head: &Term) -> Vec<Term>;
+    fn path_string(&self, path: &Term) -> String;
+}
+
+impl ShapesGraph for Graph {
+    fn object(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<Term> {
+        self.object_for_subject_predicate(subject, predicate).map(TermRef::into_owned)
+    }
+
+    fn objects_for_subject_predicate_owned(&self, subject: Option<&NamedOrBlankNode>, predicate: &NamedNode) -> Vec<Term> {
+        match subject {
+            Some(s) => self
+                .objects_for_subject_predicate(s, predicate)
+                .map(TermRef::into_owned)
+                .collect(),
+            None => self
+                .triples_for_predicate(predicate)
+                .map(|t| t.object.into_owned())
+                .collect(),
+        }
+    }
+
+    fn object_str(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<String> {
+        match self.object(subject, predicate)? {
+            Term::Literal(l) => Some(l.value().to_owned()),
+            Term::NamedNode(n) => Some(n.into_string()),
+            _ => None,
+        }
+    }
+
+    fn object_u64(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<u64> {
+        self.object_str(subject, predicate)?.parse().ok()
+    }
+
+    fn has(&self, subject: &NamedOrBlankNode, predicate: &NamedNode, object: &Term) -> bool {
+        self.objects_for_subject_predicate(subject, predicate)
+            .any(|o| o == object.as_ref())
+    }
+
+    fn has_type(&self, subject: &NamedOrBlankNode, class: NamedNodeRef<'_>) -> bool {
+        self.objects_for_subject_predicate(subject, rdf::TYPE)
+            .any(|o| o == class.into())
+    }
+
+    fn list(&self, head: &Term) -> Vec<Term> {
+        let mut items = Vec::new();
+        let mut node = head.clone();
+        let mut seen = HashSet::new();
+        while node != Term::from(rdf::NIL.into_owned()) && seen.insert(node.clone()) {
+            let Some(subject) = subject_ref(&node) else { break };
+            let Some(first) = self.object(&subject, &rdf::FIRST.into_owned()) else { break };
+            items.push(first);
+            match self.object(&subject, &rdf::REST.into_owned()) {
+                Some(rest) => node = rest,
+                None => break,
+            }
+        }
+        items
+    }
+
+    /// A SHACL path in SPARQL property path syntax, for reports.
+    fn path_string(&self, path: &Term) -> String {
+        match path {
+            Term::NamedNode(n) => compact(n.as_str()),
+            Term::BlankNode(_) => {
+                let node = as_subject(path);
+                let unary = |p: &str, fmt: &dyn Fn(String) -> String| {
+                    self.object(&node, &sh(p)).map(|inner| fmt(self.path_string(&inner)))
+                };
+                unary("inversePath", &|s| format!("^{s}"))
+                    .or_else(|| unary("zeroOrMorePath", &|s| format!("{s}*")))
+                    .or_else(|| unary("oneOrMorePath", &|s| format!("{s}+")))
+                    .or_else(|| unary("zeroOrOnePath", &|s| format!("{s}?")))
+                    .or_else(|| {
+                        self.object(&node, &sh("alternativePath")).map(|l| {
+                            let parts: Vec<String> = self.list(&l).iter().map(|p| self.path_string(p)).collect();
+                            format!("({})", parts.join("|"))
+                        })
+                    })
+                    .unwrap_or_else(|| {
+                        let parts: Vec<String> = self.list(path).iter().map(|p| self.path_string(p)).collect();
+                        parts.join("/")
+                    })
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+fn as_subject(term: &Term) -> NamedOrBlankNode {
+    subject_ref(term).unwrap_or_else(|| NamedOrBlankNode::NamedNode(NamedNode::new_unchecked("urn:trecrate:invalid")))
+}
+
+fn subject_ref(term: &Term) -> Option<NamedOrBlankNode> {
+    match term {
+        Term::NamedNode(n) => Some(n.clone().into()),
+        Term::BlankNode(b) => Some(b.clone().into()),
+        _ => None,
+    }
+}
+
+fn node_kind_matches(kind: NamedNodeRef<'_>, value: &Term) -> bool {
+    let (iri, blank, literal) = match value {
+        Term::NamedNode(_) => (true, false, false),
+        Term::BlankNode(_) => (false, true, false),
+        Term::Literal(_) => (false, false, true),
+        #[allow(unreachable_patterns)]
+        _ => (false, false, false),
+    };
+    match local_name(kind.as_str()) {
+        "IRI" => iri,
+        "BlankNode" => blank,
+        "Literal" => literal,
+        "BlankNodeOrIRI" => blank || iri,
+        "BlankNodeOrLiteral" => blank || literal,
+        "IRIOrLiteral" => iri || literal,
+        _ => false,
+    }
+}
+
+/// Whether a literal's lexical form is valid for its datatype, for the datatypes the shapes use.
+fn well_formed(literal: &Literal) -> bool {
+    let v = literal.value();
+    let dt = literal.datatype();
+    if dt == xsd::INTEGER {
+        let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
+        !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
+    } else if dt == xsd::BOOLEAN {
+        matches!(v, "true" | "false" | "1" | "0")
+    } else if dt == xsd::DATE_TIME {
+        crate::timestamp::Timestamp::parse(v).is_some()
+    } else {
+        true
+    }
+}
+
+fn lexical(value: &Term) -> Option<String> {
+    match value {
+        Term::NamedNode(n) => Some(n.as_str().to_owned()),
+        Term::Literal(l) => Some(l.value().to_owned()),
+        _ => None,
+    }
+}
+
+/// SHACL patterns are XPath regular expressions; `regex` covers the subset the shapes use.
+fn compile(pattern: &str, flags: &str) -> Result<Regex, String> {
+    let mut prefix = String::new();
+    for flag in flags.chars() {
+        match flag {
+            'i' | 'm' | 's' | 'x' => prefix.push(flag),
+            'q' => return Regex::new(&regex::escape(pattern)).map_err(|e| e.to_string()),
+            other => return Err(format!("unsupported regular expression flag {other:?}")),
+        }
+    }
+    let full = if prefix.is_empty() {
+        pattern.to_owned()
+    } else {
+        format!("(?{prefix}){pattern}")
+    };
+    Regex::new(&full).map_err(|e| format!("bad sh:pattern {pattern:?}: {e}"))
+}
+
+/// `{?var}` and `{$var}` placeholders in SHACL-SPARQL messages.
+fn substitute(message: &str, row: &HashMap<String, Term>) -> String {
+    let mut out = message.to_owned();
+    for (name, term) in row {
+        let text = match term {
+            Term::Literal(l) => l.value().to_owned(),
+            other => display_term(other),
+        };
+        out = out
+            .replace(&format!("{{?{name}}}"), &text)
+            .replace(&format!("{{${name}}}"), &text);
+    }
+    out
+}
+
+fn local_name(iri: &str) -> &str {
+    iri.rsplit(['#', '/']).next().unwrap_or(iri)
+}
+
+fn display_term(term: &Term) -> String {
+    match term {
+        Term::NamedNode(n) => n.as_str().to_owned(),
+        Term::Literal(l) => l.value().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Well-known namespaces shortened in reports.
+fn compact(iri: &str) -> String {
+    const PREFIXES: [(&str, &str); 4] = [
+        ("http://schema.org/", "schema:"),
+        ("http://purl.org/dc/terms/", "dct:"),
+        ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf:"),
+        (crate::vocab::TRE, "tre:"),
+    ];
+    for (ns, prefix) in PREFIXES {
+        if let Some(local) = iri.strip_prefix(ns) {
+            return format!("{prefix}{local}");
+        }
+    }
+    iri.to_owned()
+}

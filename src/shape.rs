@@ -1,0 +1,82 @@
+//! Stage 2: SPARQL CONSTRUCT queries turn the source graph into the RO-Crate graph.
+//!
+//! The mapping is entirely in `queries/release/*.rq`; this module only runs them, in two steps:
+//! `identify.rq` names entities and picks the shipped versions (its triples go back into the
+//! source graph), then every other query contributes its triples to the crate graph.
+
+use crate::assets::{Asset, Assets};
+use crate::vocab;
+use oxigraph::model::{GraphName, NamedNode, Quad, Term, Triple};
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::store::{StorageError, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShapeError {
+    #[error("queries/{query}: {message}")]
+    Query { query: String, message: String },
+    #[error("queries/{query}: expected a CONSTRUCT query")]
+    NotConstruct { query: String },
+    #[error("invalid crate base IRI {base:?}")]
+    Base { base: String },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Builds the crate graph, as the default graph of a new store, from the source graph in
+/// `source`. Relative IRIs in the queries resolve against `base`, the crate's root.
+pub fn shape(source: &Store, assets: &Assets, base: &str) -> Result<Store, ShapeError> {
+    let identified = construct(source, &assets.identify, base)?;
+    source.extend(identified.into_iter().map(|t| t.in_graph(GraphName::DefaultGraph)))?;
+    let crate_graph = Store::new()?;
+    for query in &assets.construct {
+        let triples = construct(source, query, base)?;
+        crate_graph.extend(triples.into_iter().map(|t| t.in_graph(GraphName::DefaultGraph)))?;
+    }
+    Ok(crate_graph)
+}
+
+fn construct(store: &Store, query: &Asset, base: &str) -> Result<Vec<Triple>, ShapeError> {
+    let fail = |message: String| ShapeError::Query {
+        query: query.name.clone(),
+        message,
+    };
+    let evaluator = SparqlEvaluator::new()
+        .with_base_iri(base)
+        .map_err(|_| ShapeError::Base { base: base.to_owned() })?;
+    let results = evaluator
+        .parse_query(&query.text)
+        .map_err(|e| fail(e.to_string()))?
+        .on_store(store)
+        .execute()
+        .map_err(|e| fail(e.to_string()))?;
+    let QueryResults::Graph(triples) = results else {
+        return Err(ShapeError::NotConstruct {
+            query: query.name.clone(),
+        });
+    };
+    triples
+        .map(|t| t.map_err(|e| fail(e.to_string())))
+        .collect()
+}
+
+/// Moves the `tre:` terms from ADR-0004's default namespace to the one the TRE configured.
+///
+/// The queries always write the default namespace so that they stay plain, static documents.
+pub fn rename_namespace(graph: &Store, namespace: &str) -> Result<(), StorageError> {
+    if namespace == vocab::TRE {
+        return Ok(());
+    }
+    let rename = |n: NamedNode| match n.as_str().strip_prefix(vocab::TRE) {
+        Some(local) => NamedNode::new_unchecked(format!("{namespace}{local}")),
+        None => n,
+    };
+    let old: Vec<Quad> = graph.iter().collect::<Result<_, _>>()?;
+    graph.clear()?;
+    graph.extend(old.into_iter().map(|q| {
+        let object = match q.object {
+            Term::NamedNode(n) => rename(n).into(),
+            other => other,
+        };
+        Quad::new(q.subject, rename(q.predicate), object, q.graph_name)
+    }))
+}

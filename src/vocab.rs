@@ -1,0 +1,10 @@
+//! IRIs the pipeline names in Rust. Everything else lives in the `.rq` and `.ttl` files.
+
+/// The source vocabulary: a one-to-one RDF mirror of the `trevor-release/1` export.
+pub const EXPORT: &str = "https://karectl.example/trevor/export#";
+/// ADR-0004 section 5's `tre:` namespace; the CONSTRUCT queries write it, and
+/// [`crate::shape::rename_namespace`] moves it when the operator configures another one.
+pub const TRE: &str = "https://karectl.example/trevor/context#";
+pub const SCHEMA: &str = "http://schema.org/";
+/// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
+pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
