@@ -23,6 +23,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/release/review.rq"),
     embed!("queries/release/audit-event.rq"),
     embed!("queries/preview/request.rq"),
+    embed!("queries/preview/approval.rq"),
     embed!("queries/preview/files.rq"),
     embed!("queries/preview/reviews.rq"),
     embed!("shapes/ro-crate-1.1.ttl"),
@@ -124,18 +125,21 @@ fn read(path: &Path) -> Result<String, AssetError> {
 /// The documents under `sub` with extension `ext`, sorted by name, from `dir` or embedded.
 fn set(dir: Option<&Path>, root: &str, sub: &str, ext: &str) -> Result<Vec<Asset>, AssetError> {
     let Some(dir) = dir else {
-        return Ok(EMBEDDED
-            .iter()
-            .filter_map(|(path, text)| {
-                let name = path.strip_prefix(root)?;
-                (name.starts_with(sub) && name.ends_with(ext) && !name[sub.len()..].contains('/'))
+        return Ok(sorted(
+            EMBEDDED
+                .iter()
+                .filter_map(|(path, text)| {
+                    let name = path.strip_prefix(root)?;
+                    (name.starts_with(sub)
+                        && name.ends_with(ext)
+                        && !name[sub.len()..].contains('/'))
                     .then(|| Asset {
                         name: name.to_owned(),
                         text: (*text).to_owned(),
                     })
-            })
-            .collect::<Vec<_>>())
-        .map(sorted);
+                })
+                .collect(),
+        ));
     };
     let folder = dir.join(sub);
     let entries = std::fs::read_dir(&folder).map_err(|source| AssetError::Read {
@@ -159,7 +163,11 @@ fn set(dir: Option<&Path>, root: &str, sub: &str, ext: &str) -> Result<Vec<Asset
     if assets.is_empty() {
         return Err(AssetError::Empty {
             dir: folder,
-            what: if ext == ".rq" { "SPARQL queries (*.rq)" } else { "shapes (*.ttl)" },
+            what: if ext == ".rq" {
+                "SPARQL queries (*.rq)"
+            } else {
+                "shapes (*.ttl)"
+            },
         });
     }
     Ok(sorted(assets))

@@ -71,11 +71,19 @@ pub struct ReleaseArgs {
     pub quiet: bool,
 
     /// Name of the TRE, the crate's publisher
-    #[arg(long, env = "TRECRATE_PUBLISHER_NAME", default_value = "KARECTL Trusted Research Environment")]
+    #[arg(
+        long,
+        env = "TRECRATE_PUBLISHER_NAME",
+        default_value = "KARECTL Trusted Research Environment"
+    )]
     pub publisher_name: String,
 
     /// URL of the TRE, the publisher's @id
-    #[arg(long, env = "TRECRATE_PUBLISHER_URL", default_value = "https://karectl.example/")]
+    #[arg(
+        long,
+        env = "TRECRATE_PUBLISHER_URL",
+        default_value = "https://karectl.example/"
+    )]
     pub publisher_url: String,
 
     /// Namespace of the tre: terms (ADR-0004 section 5)
@@ -88,18 +96,34 @@ pub struct ReleaseArgs {
     pub deflate_level: u32,
 
     /// Use the SPARQL queries in DIR/release/*.rq and DIR/preview/*.rq instead of the built-in ones
-    #[arg(long, value_name = "DIR", help_heading = "Overriding the built-in documents")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Overriding the built-in documents"
+    )]
     pub queries: Option<PathBuf>,
 
     /// Use the SHACL shapes in DIR/*.ttl instead of the built-in ones
-    #[arg(long, value_name = "DIR", help_heading = "Overriding the built-in documents")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Overriding the built-in documents"
+    )]
     pub shapes: Option<PathBuf>,
 
     /// Use DIR/ro-crate-1.1.jsonld and DIR/tre.jsonld instead of the built-in contexts
-    #[arg(long, value_name = "DIR", help_heading = "Overriding the built-in documents")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Overriding the built-in documents"
+    )]
     pub contexts: Option<PathBuf>,
 
     /// Use FILE as the preview's Tera template
-    #[arg(long, value_name = "FILE", help_heading = "Overriding the built-in documents")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Overriding the built-in documents"
+    )]
     pub preview_template: Option<PathBuf>,
 }

@@ -174,7 +174,10 @@ impl Export {
             .iter()
             .map(|a| parse_audit(a, &mut warnings))
             .collect::<Result<Vec<_>, _>>()?;
-        root.warn_unknown(&["format", "request", "objects", "reviews", "audit"], &mut warnings);
+        root.warn_unknown(
+            &["format", "request", "objects", "reviews", "audit"],
+            &mut warnings,
+        );
         let export = Export {
             request,
             objects,
@@ -483,8 +486,7 @@ impl<'a> Node<'a> {
         let s = self.string(key)?;
         let ok = s.len() <= 128
             && s.bytes().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
         if !ok {
             return Err(self.invalid(
@@ -536,9 +538,7 @@ impl<'a> Node<'a> {
                     .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
         };
         match s.split_once('/') {
-            Some((kind, sub)) if token(kind) && token(sub.split(';').next().unwrap_or("")) => {
-                Ok(s)
-            }
+            Some((kind, sub)) if token(kind) && token(sub.split(';').next().unwrap_or("")) => Ok(s),
             _ => Err(self.invalid(key, &s, "expected a media type such as text/csv")),
         }
     }

@@ -69,23 +69,66 @@ pub enum Error {
     #[error("triple store: {0}")]
     Store(#[from] oxigraph::store::StorageError),
     #[error("invalid option {option}: {message}")]
-    Option { option: &'static str, message: String },
+    Option {
+        option: &'static str,
+        message: String,
+    },
     #[error("queries/payload.rq: {0}")]
     Payload(String),
     #[error("the crate graph fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
     Refused(Vec<Finding>),
 }
 
-/// A finished release.
-#[derive(Debug, Clone)]
-pub struct Released {
-    pub written: Written,
+/// A release built in memory: everything but the bytes of the payload.
+pub struct Built {
+    pub export: Export,
+    /// The crate's root IRI while it is RDF; see [`crate_base`].
+    pub base: String,
+    /// The RO-Crate graph, as the default graph of an in-memory store.
+    pub graph: Store,
+    pub metadata: String,
+    pub preview: String,
+    pub payload: Vec<PayloadFile>,
     /// RECOMMENDED and OPTIONAL findings of the release's own shapes.
     pub findings: Vec<Finding>,
 }
 
+/// A finished release.
+#[derive(Debug, Clone)]
+pub struct Released {
+    pub written: Written,
+    pub findings: Vec<Finding>,
+}
+
 /// Builds one release package: export, load, shape, validate, JSON-LD, preview, package.
-pub fn release(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Result<Released, Error> {
+pub fn release(
+    options: &ReleaseOptions,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Released, Error> {
+    let built = build(options, on_event)?;
+    on_event(Event::Stage("hashing, copying and zipping the payload"));
+    let package = Package {
+        request_id: &built.export.request.id,
+        metadata: &built.metadata,
+        preview: &built.preview,
+        payload: &built.payload,
+        date: &built.export.request.approved_at,
+        deflate_level: options.deflate_level,
+    };
+    let written = package::write(
+        &package,
+        &options.out,
+        options.force,
+        &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
+    )?;
+    Ok(Released {
+        written,
+        findings: built.findings,
+    })
+}
+
+/// Every stage before the payload is read: nothing is written to disk.
+pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Result<Built, Error> {
     check_options(options)?;
     on_event(Event::Stage("reading the export"));
     let export = Export::from_path(&options.export)?;
@@ -100,45 +143,64 @@ pub fn release(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Res
     let source = Store::new()?;
     load::load(&source, &export, &options.publisher)?;
 
-    on_event(Event::Stage("building the RO-Crate graph (SPARQL CONSTRUCT)"));
+    on_event(Event::Stage(
+        "building the RO-Crate graph (SPARQL CONSTRUCT)",
+    ));
     let graph = shape::shape(&source, &assets, &base)?;
 
     on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
-    let shapes = Shapes::parse(assets.shapes.iter().map(|a| (a.name.as_str(), a.text.as_str())), &base)?;
+    let shapes = Shapes::parse(
+        assets
+            .shapes
+            .iter()
+            .map(|a| (a.name.as_str(), a.text.as_str())),
+        &base,
+    )?;
     let findings = shapes.validate(&graph)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(Error::Refused(findings));
     }
-    // After the checks, whose shapes name the default tre: namespace.
-    shape::rename_namespace(&graph, &options.tre_namespace)?;
-    let payload = payload(&source, &base, &quarantine)?;
 
-    on_event(Event::Stage("writing JSON-LD"));
-    let context = jsonld::Context::new(&assets.ro_crate_context, &assets.tre_context, &options.tre_namespace)?;
-    let metadata = jsonld::serialize(&graph, &base, &context)?;
+    on_event(Event::Stage("finding the approved files in the quarantine"));
+    let payload = payload(&source, &base, &quarantine)?;
 
     on_event(Event::Stage("rendering the preview"));
     let preview = preview::render(&graph, &assets, &base)?;
 
-    on_event(Event::Stage("hashing, copying and zipping the payload"));
-    let package = Package {
-        request_id: &export.request.id,
-        metadata: &metadata,
-        preview: &preview,
-        payload: &payload,
-        date: &export.request.approved_at,
-        deflate_level: options.deflate_level,
-    };
-    let written = package::write(&package, &options.out, options.force, &mut |done, total, bytes| {
-        on_event(Event::Payload(done, total, bytes))
-    })?;
-    Ok(Released { written, findings })
+    on_event(Event::Stage("writing JSON-LD"));
+    // Last, because the shapes and preview queries name ADR-0004's default tre: namespace.
+    shape::rename_namespace(&graph, &options.tre_namespace)?;
+    let context = jsonld::Context::new(
+        &assets.ro_crate_context,
+        &assets.tre_context,
+        &options.tre_namespace,
+    )?;
+    let metadata = jsonld::serialize(&graph, &base, &context)?;
+    Ok(Built {
+        export,
+        base,
+        graph,
+        metadata,
+        preview,
+        payload,
+        findings,
+    })
 }
 
 /// The IRI the crate's relative `@id`s resolve against while it is RDF: an `arcp://name,`
 /// IRI (draft-soilandreyes-arcp) unique to the request, so releases never share entity IRIs.
 pub fn crate_base(request_id: &str) -> String {
     format!("arcp://name,{request_id}/")
+}
+
+/// An IRI as a crate user writes it: relative to the crate root when inside it (`./`,
+/// `data/x.csv`, `#approval`), absolute otherwise.
+pub fn crate_relative(iri: &str, base: &str) -> String {
+    match iri.strip_prefix(base) {
+        Some("") => "./".to_owned(),
+        Some(relative) => relative.to_owned(),
+        None => iri.to_owned(),
+    }
 }
 
 fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
@@ -150,7 +212,9 @@ fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
         });
     }
     let url = &options.publisher.url;
-    if oxigraph::model::NamedNode::new(url).is_err() || !(url.starts_with("https://") || url.starts_with("http://")) {
+    if oxigraph::model::NamedNode::new(url).is_err()
+        || !(url.starts_with("https://") || url.starts_with("http://"))
+    {
         return Err(Error::Option {
             option: "--publisher-url",
             message: format!("{url:?} must be an absolute http(s) URL"),
@@ -185,7 +249,9 @@ fn payload(source: &Store, base: &str, quarantine: &Quarantine) -> Result<Vec<Pa
             match solution.get(name) {
                 Some(oxigraph::model::Term::Literal(l)) => Ok(l.value().to_owned()),
                 Some(oxigraph::model::Term::NamedNode(n)) => Ok(n.as_str().to_owned()),
-                _ => Err(Error::Payload(format!("?{name} is unbound or not a literal"))),
+                _ => Err(Error::Payload(format!(
+                    "?{name} is unbound or not a literal"
+                ))),
             }
         };
         let entity = get("entity")?;
@@ -217,7 +283,7 @@ fn payload(source: &Store, base: &str, quarantine: &Quarantine) -> Result<Vec<Pa
 /// A crate-relative file path under `data/` that cannot leave the crate directory.
 fn is_safe_crate_path(path: &str) -> bool {
     path.starts_with("data/")
-        && path
-            .split('/')
-            .all(|segment| !segment.is_empty() && segment != "." && segment != ".." && !segment.contains('\\'))
+        && path.split('/').all(|segment| {
+            !segment.is_empty() && segment != "." && segment != ".." && !segment.contains('\\')
+        })
 }

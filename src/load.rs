@@ -65,7 +65,11 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
             g.text(&v, "sha256", &version.sha256);
             g.integer(&v, "size", version.size);
             g.text(&v, "statbarn", &version.statbarn);
-            g.text(&v, "researcherJustification", &version.researcher_justification);
+            g.text(
+                &v,
+                "researcherJustification",
+                &version.researcher_justification,
+            );
             g.text(&v, "suppressionNotes", &version.suppression_notes);
             if let Some(summary) = &version.agent_review_summary {
                 g.text(&v, "agentReviewSummary", summary);

@@ -64,7 +64,7 @@ fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Export(trecrate::export::ExportError::Read { .. }) => 2,
         Error::Export(_) | Error::Quarantine(_) | Error::Refused(_) => 1,
-        Error::Package(PackageError::Mismatch { .. } | PackageError::Exists { .. }) => 1,
+        Error::Package(PackageError::Mismatch(_) | PackageError::Exists { .. }) => 1,
         _ => 2,
     }
 }
@@ -96,28 +96,41 @@ fn describe(f: &Finding) -> String {
     text
 }
 
-/// Stage lines and, for the payload, at most one line a second.
+/// Stage lines with the time since start and, for the payload, at most one line a second.
 struct Progress {
     quiet: bool,
+    start: Instant,
     last: Option<Instant>,
 }
 
 impl Progress {
     fn new(quiet: bool) -> Self {
-        Progress { quiet, last: None }
+        Progress {
+            quiet,
+            start: Instant::now(),
+            last: None,
+        }
     }
 
     fn report(&mut self, event: Event) {
         match event {
             Event::Warning(message) => eprintln!("trecrate: warning: {message}"),
             _ if self.quiet => {}
-            Event::Stage(stage) => eprintln!("trecrate: {stage}"),
+            Event::Stage(stage) => {
+                eprintln!(
+                    "trecrate: [{:6.2}s] {stage}",
+                    self.start.elapsed().as_secs_f64()
+                )
+            }
             Event::Payload(done, total, bytes) => {
-                let due = self.last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+                let due = self
+                    .last
+                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
                 if due || done == total {
                     self.last = Some(Instant::now());
                     eprintln!(
-                        "trecrate:   {done}/{total} files, {:.1} MB",
+                        "trecrate: [{:6.2}s]   {done}/{total} files, {:.1} MB",
+                        self.start.elapsed().as_secs_f64(),
                         bytes as f64 / 1_000_000.0
                     );
                 }

@@ -30,18 +30,23 @@ pub enum PackageError {
         #[source]
         source: zip::result::ZipError,
     },
-    #[error(
-        "{field}: {what} mismatch for object {object} version {version}: the export says {expected}, \
-         the quarantine file has {actual}"
-    )]
-    Mismatch {
-        field: String,
-        object: String,
-        version: String,
-        what: &'static str,
-        expected: String,
-        actual: String,
-    },
+    #[error("{0}")]
+    Mismatch(Box<Mismatch>),
+}
+
+/// A payload file whose bytes are not those the export describes.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{field}: {what} mismatch for object {object} version {version}: the export says {expected}, \
+     the quarantine file has {actual}"
+)]
+pub struct Mismatch {
+    pub field: String,
+    pub object: String,
+    pub version: String,
+    pub what: &'static str,
+    pub expected: String,
+    pub actual: String,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
@@ -119,7 +124,12 @@ pub struct Tool {
 pub type OnFile<'a> = &'a mut dyn FnMut(usize, usize, u64);
 
 /// Writes the release under `out`; see the module documentation for the guarantees.
-pub fn write(package: &Package<'_>, out: &Path, force: bool, on_file: OnFile<'_>) -> Result<Written, PackageError> {
+pub fn write(
+    package: &Package<'_>,
+    out: &Path,
+    force: bool,
+    on_file: OnFile<'_>,
+) -> Result<Written, PackageError> {
     let name = format!("ro-crate-{}", package.request_id);
     let targets = Targets {
         crate_dir: out.join(&name),
@@ -129,7 +139,9 @@ pub fn write(package: &Package<'_>, out: &Path, force: bool, on_file: OnFile<'_>
     if !force {
         for path in targets.all() {
             if path.symlink_metadata().is_ok() {
-                return Err(PackageError::Exists { path: path.to_owned() });
+                return Err(PackageError::Exists {
+                    path: path.to_owned(),
+                });
             }
         }
     }
@@ -189,7 +201,11 @@ impl Targets {
 
 /// Writes the crate directory and the zip in one pass over the payload; returns the payload
 /// size and the metadata's sha256.
-fn build(package: &Package<'_>, staged: &Targets, on_file: OnFile<'_>) -> Result<(u64, String), PackageError> {
+fn build(
+    package: &Package<'_>,
+    staged: &Targets,
+    on_file: OnFile<'_>,
+) -> Result<(u64, String), PackageError> {
     let zip_error = |source| PackageError::Zip {
         path: staged.zip.clone(),
         source,
@@ -222,12 +238,17 @@ fn build(package: &Package<'_>, staged: &Targets, on_file: OnFile<'_>) -> Result
     };
 
     for (name, text, media_type) in [
-        ("ro-crate-metadata.json", package.metadata, "application/ld+json"),
+        (
+            "ro-crate-metadata.json",
+            package.metadata,
+            "application/ld+json",
+        ),
         ("ro-crate-preview.html", package.preview, "text/html"),
     ] {
         let path = staged.crate_dir.join(name);
         std::fs::write(&path, text).map_err(io(&path))?;
-        zip.start_file(name, options(media_type, text.len() as u64)).map_err(zip_error)?;
+        zip.start_file(name, options(media_type, text.len() as u64))
+            .map_err(zip_error)?;
         zip.write_all(text.as_bytes()).map_err(io(&staged.zip))?;
     }
 
@@ -238,8 +259,11 @@ fn build(package: &Package<'_>, staged: &Targets, on_file: OnFile<'_>) -> Result
         let target = staged.crate_dir.join(&file.crate_path);
         let mut input = File::open(&file.source).map_err(io(&file.source))?;
         let mut output = File::create(&target).map_err(io(&target))?;
-        zip.start_file(file.crate_path.as_str(), options(&file.media_type, file.size))
-            .map_err(zip_error)?;
+        zip.start_file(
+            file.crate_path.as_str(),
+            options(&file.media_type, file.size),
+        )
+        .map_err(zip_error)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         loop {
@@ -254,16 +278,22 @@ fn build(package: &Package<'_>, staged: &Targets, on_file: OnFile<'_>) -> Result
             size += n as u64;
         }
         let sha256 = hex(&hasher.finalize());
-        let mismatch = |what, expected: String, actual: String| PackageError::Mismatch {
-            field: file.field.clone(),
-            object: file.object.clone(),
-            version: file.version.clone(),
-            what,
-            expected,
-            actual,
+        let mismatch = |what, expected: String, actual: String| {
+            PackageError::Mismatch(Box::new(Mismatch {
+                field: file.field.clone(),
+                object: file.object.clone(),
+                version: file.version.clone(),
+                what,
+                expected,
+                actual,
+            }))
         };
         if size != file.size {
-            return Err(mismatch("size", format!("{} bytes", file.size), format!("{size} bytes")));
+            return Err(mismatch(
+                "size",
+                format!("{} bytes", file.size),
+                format!("{size} bytes"),
+            ));
         }
         if sha256 != file.sha256 {
             return Err(mismatch("sha256", file.sha256.clone(), sha256));
@@ -281,12 +311,20 @@ fn build(package: &Package<'_>, staged: &Targets, on_file: OnFile<'_>) -> Result
         })?
         .sync_all()
         .map_err(io(&staged.zip))?;
-    Ok((bytes_done, hex(&Sha256::digest(package.metadata.as_bytes()))))
+    Ok((
+        bytes_done,
+        hex(&Sha256::digest(package.metadata.as_bytes())),
+    ))
 }
 
 /// Formats whose bytes are already compressed: deflating them costs time and saves nothing.
 fn precompressed(media_type: &str) -> bool {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence.starts_with("image/") && essence != "image/svg+xml" && essence != "image/bmp"
         || essence.starts_with("video/")
         || essence.starts_with("audio/")

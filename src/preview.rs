@@ -63,11 +63,7 @@ pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, Prev
 fn text(term: &Term, base: &str) -> String {
     match term {
         Term::Literal(l) => l.value().to_owned(),
-        Term::NamedNode(n) => match n.as_str().strip_prefix(base) {
-            Some("") => "./".to_owned(),
-            Some(relative) => relative.to_owned(),
-            None => n.as_str().to_owned(),
-        },
+        Term::NamedNode(n) => crate::crate_relative(n.as_str(), base),
         other => other.to_string(),
     }
 }

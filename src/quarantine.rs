@@ -36,10 +36,12 @@ pub struct Quarantine {
 
 impl Quarantine {
     pub fn open(root: &Path) -> Result<Self, QuarantineError> {
-        let root = root.canonicalize().map_err(|source| QuarantineError::Root {
-            root: root.to_owned(),
-            source,
-        })?;
+        let root = root
+            .canonicalize()
+            .map_err(|source| QuarantineError::Root {
+                root: root.to_owned(),
+                source,
+            })?;
         Ok(Quarantine { root })
     }
 
@@ -47,11 +49,13 @@ impl Quarantine {
     /// inside the root. `field` names the export field in errors.
     pub fn resolve(&self, field: &str, path: &str) -> Result<PathBuf, QuarantineError> {
         let candidate = self.root.join(path);
-        let resolved = candidate.canonicalize().map_err(|_| QuarantineError::Missing {
-            field: field.to_owned(),
-            path: path.to_owned(),
-            root: self.root.clone(),
-        })?;
+        let resolved = candidate
+            .canonicalize()
+            .map_err(|_| QuarantineError::Missing {
+                field: field.to_owned(),
+                path: path.to_owned(),
+                root: self.root.clone(),
+            })?;
         if !resolved.starts_with(&self.root) {
             return Err(QuarantineError::Escapes {
                 field: field.to_owned(),

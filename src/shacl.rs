@@ -17,7 +17,8 @@
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
 use oxigraph::model::{
-    Graph, GraphNameRef, Literal, TripleRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef,
+    Graph, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef,
+    TripleRef,
 };
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
@@ -149,7 +150,10 @@ impl Shapes {
         let data = Data { store };
         let mut findings = BTreeSet::new();
         for shape in self.node_shapes() {
-            if self.graph.has(&shape, &sh("deactivated"), &Literal::from(true).into()) {
+            if self
+                .graph
+                .has(&shape, &sh("deactivated"), &Literal::from(true).into())
+            {
                 continue;
             }
             let focus = self.focus_nodes(&shape, &data)?;
@@ -160,8 +164,10 @@ impl Shapes {
                 shapes: self,
                 data: &data,
                 findings: &mut findings,
+                check: self.label(&shape),
                 focus: &focus,
                 sparql_cache: HashMap::new(),
+                regexes: HashMap::new(),
             };
             for node in &focus {
                 ctx.check_node_shape(&shape, node)?;
@@ -185,7 +191,10 @@ impl Shapes {
                 shapes.insert(t.subject.into_owned());
             }
         }
-        for t in self.graph.subjects_for_predicate_object(rdf::TYPE, &sh("NodeShape")) {
+        for t in self
+            .graph
+            .subjects_for_predicate_object(rdf::TYPE, &sh("NodeShape"))
+        {
             if self.graph.has_type(&t.into_owned(), rdfs::CLASS) {
                 shapes.insert(t.into_owned());
             }
@@ -193,30 +202,47 @@ impl Shapes {
         shapes.into_iter().collect()
     }
 
-    fn focus_nodes(&self, shape: &NamedOrBlankNode, data: &Data) -> Result<HashSet<Term>, ShaclError> {
+    fn focus_nodes(
+        &self,
+        shape: &NamedOrBlankNode,
+        data: &Data,
+    ) -> Result<HashSet<Term>, ShaclError> {
         let mut focus = HashSet::new();
-        for node in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetNode")) {
+        for node in self
+            .graph
+            .objects_for_subject_predicate_owned(Some(shape), &sh("targetNode"))
+        {
             focus.insert(node);
         }
-        let mut classes: Vec<Term> =
-            self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetClass"));
+        let mut classes: Vec<Term> = self
+            .graph
+            .objects_for_subject_predicate_owned(Some(shape), &sh("targetClass"));
         if self.graph.has_type(shape, rdfs::CLASS) {
             classes.push(shape.clone().into());
         }
         for class in classes {
             focus.extend(data.instances(&class)?);
         }
-        for p in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetSubjectsOf")) {
+        for p in self
+            .graph
+            .objects_for_subject_predicate_owned(Some(shape), &sh("targetSubjectsOf"))
+        {
             if let Term::NamedNode(p) = p {
                 focus.extend(data.subjects_of(&p)?);
             }
         }
-        for p in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("targetObjectsOf")) {
+        for p in self
+            .graph
+            .objects_for_subject_predicate_owned(Some(shape), &sh("targetObjectsOf"))
+        {
             if let Term::NamedNode(p) = p {
                 focus.extend(data.objects_of(&p)?);
             }
         }
-        for target in self.graph.objects_for_subject_predicate_owned(Some(shape), &sh("target")) {
+        for target in self
+            .graph
+            .objects_for_subject_predicate_owned(Some(shape), &sh("target"))
+        {
             let target = as_subject(&target);
             let Some(select) = self.graph.object_str(&target, &sh("select")) else {
                 return Err(ShaclError::Shape {
@@ -275,6 +301,14 @@ impl Shapes {
         Ok(rows)
     }
 
+    /// A term as users see it: IRIs inside the crate relative to its root (`./`, `data/x.csv`).
+    fn relative(&self, term: &Term) -> String {
+        match term {
+            Term::NamedNode(n) => crate::crate_relative(n.as_str(), &self.base),
+            other => display_term(other),
+        }
+    }
+
     fn label(&self, shape: &NamedOrBlankNode) -> String {
         if let Some(name) = self.graph.object_str(shape, &sh("name")) {
             return name;
@@ -291,10 +325,14 @@ struct Run<'a> {
     shapes: &'a Shapes,
     data: &'a Data<'a>,
     findings: &'a mut BTreeSet<Finding>,
+    /// The name of the node shape being checked, for findings of its anonymous property shapes.
+    check: String,
     /// The focus nodes of the node shape being checked.
     focus: &'a HashSet<Term>,
     /// Rows of each `sh:sparql` constraint for all of `focus`, by `?this`, computed once.
     sparql_cache: HashMap<NamedOrBlankNode, HashMap<Term, Vec<HashMap<String, Term>>>>,
+    /// Compiled `sh:pattern`s by (pattern, flags): compiling is far dearer than matching.
+    regexes: HashMap<(String, String), Regex>,
 }
 
 impl<'a> Run<'a> {
@@ -304,10 +342,17 @@ impl<'a> Run<'a> {
     }
 
     /// Checks a focus node against a node shape and records what fails.
-    fn check_node_shape(&mut self, shape: &NamedOrBlankNode, focus: &Term) -> Result<(), ShaclError> {
+    fn check_node_shape(
+        &mut self,
+        shape: &NamedOrBlankNode,
+        focus: &Term,
+    ) -> Result<(), ShaclError> {
         self.check_value(shape, focus, focus, None, true)?;
         self.check_sparql(shape, focus, None, true)?;
-        for property in self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("property")) {
+        for property in self
+            .graph()
+            .objects_for_subject_predicate_owned(Some(shape), &sh("property"))
+        {
             self.check_property_shape(&as_subject(&property), focus, true)?;
         }
         Ok(())
@@ -331,12 +376,19 @@ impl<'a> Run<'a> {
                 message: "property shape without sh:path".into(),
             });
         };
-        let values: Vec<Term> = self.data.path_values(self.graph(), focus, &path)?.into_iter().collect();
+        let values: Vec<Term> = self
+            .data
+            .path_values(self.graph(), focus, &path)?
+            .into_iter()
+            .collect();
         let mut conforms = self.check_counts(shape, focus, &path, &values, record)?;
         for value in &values {
             conforms &= self.check_value(shape, focus, value, Some(&path), record)?;
         }
-        for nested in self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("property")) {
+        for nested in self
+            .graph()
+            .objects_for_subject_predicate_owned(Some(shape), &sh("property"))
+        {
             let nested = as_subject(&nested);
             for value in &values {
                 conforms &= self.check_property_shape(&nested, value, record)?;
@@ -395,23 +447,35 @@ impl<'a> Run<'a> {
         let mut failures: Vec<String> = Vec::new();
         for class in g.objects_for_subject_predicate_owned(Some(shape), &sh("class")) {
             if !self.data.is_instance(value, &class)? {
-                failures.push(format!("must be an entity of type {}", display_term(&class)));
+                failures.push(format!(
+                    "must be an entity of type {}",
+                    display_term(&class)
+                ));
             }
         }
         if let Some(Term::NamedNode(datatype)) = g.object(shape, &sh("datatype")) {
             let ok = matches!(value, Term::Literal(l) if l.datatype() == datatype.as_ref() && well_formed(l));
             if !ok {
-                failures.push(format!("must be a literal of datatype {}", datatype.as_str()));
+                failures.push(format!(
+                    "must be a literal of datatype {}",
+                    datatype.as_str()
+                ));
             }
         }
         if let Some(Term::NamedNode(kind)) = g.object(shape, &sh("nodeKind")) {
             if !node_kind_matches(kind.as_ref(), value) {
-                failures.push(format!("must be of node kind {}", local_name(kind.as_str())));
+                failures.push(format!(
+                    "must be of node kind {}",
+                    local_name(kind.as_str())
+                ));
             }
         }
         let text = lexical(value);
         if let Some(min) = g.object_u64(shape, &sh("minLength")) {
-            if text.as_ref().is_none_or(|t| (t.chars().count() as u64) < min) {
+            if text
+                .as_ref()
+                .is_none_or(|t| (t.chars().count() as u64) < min)
+            {
                 failures.push(format!("must be at least {min} characters long"));
             }
         }
@@ -422,10 +486,15 @@ impl<'a> Run<'a> {
         }
         if let Some(pattern) = g.object_str(shape, &sh("pattern")) {
             let flags = g.object_str(shape, &sh("flags")).unwrap_or_default();
-            let regex = compile(&pattern, &flags).map_err(|message| ShaclError::Shape {
-                shape: self.shapes.label(shape),
-                message,
-            })?;
+            let key = (pattern.clone(), flags);
+            if !self.regexes.contains_key(&key) {
+                let regex = compile(&key.0, &key.1).map_err(|message| ShaclError::Shape {
+                    shape: self.shapes.label(shape),
+                    message,
+                })?;
+                self.regexes.insert(key.clone(), regex);
+            }
+            let regex = &self.regexes[&key];
             if text.as_ref().is_none_or(|t| !regex.is_match(t)) {
                 failures.push(format!("must match the pattern {pattern:?}"));
             }
@@ -449,7 +518,11 @@ impl<'a> Run<'a> {
                 failures.push(format!("must not conform to {}", self.shapes.label(&not)));
             }
         }
-        for (component, rule) in [("and", "all"), ("or", "at least one"), ("xone", "exactly one")] {
+        for (component, rule) in [
+            ("and", "all"),
+            ("or", "at least one"),
+            ("xone", "exactly one"),
+        ] {
             for list in g.objects_for_subject_predicate_owned(Some(shape), &sh(component)) {
                 let members = g.list(&list);
                 let mut passed = 0;
@@ -464,7 +537,9 @@ impl<'a> Run<'a> {
                     _ => passed == 1,
                 };
                 if !ok {
-                    failures.push(format!("must conform to {rule} of the alternatives in sh:{component}"));
+                    failures.push(format!(
+                        "must conform to {rule} of the alternatives in sh:{component}"
+                    ));
                 }
             }
         }
@@ -483,7 +558,10 @@ impl<'a> Run<'a> {
         } else {
             let mut ok = self.check_value(shape, value, value, None, false)?;
             ok &= self.check_sparql(shape, value, None, false)?;
-            for property in self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("property")) {
+            for property in self
+                .graph()
+                .objects_for_subject_predicate_owned(Some(shape), &sh("property"))
+            {
                 ok &= self.check_property_shape(&as_subject(&property), value, false)?;
             }
             ok
@@ -499,7 +577,9 @@ impl<'a> Run<'a> {
         path: Option<&Term>,
         record: bool,
     ) -> Result<bool, ShaclError> {
-        let constraints = self.graph().objects_for_subject_predicate_owned(Some(shape), &sh("sparql"));
+        let constraints = self
+            .graph()
+            .objects_for_subject_predicate_owned(Some(shape), &sh("sparql"));
         let mut conforms = true;
         for constraint in constraints {
             let constraint = as_subject(&constraint);
@@ -511,7 +591,9 @@ impl<'a> Run<'a> {
             };
             let rows = if self.focus.contains(focus) {
                 if !self.sparql_cache.contains_key(&constraint) {
-                    let rows = self.shapes.select(shape, &select, self.data, Some(self.focus))?;
+                    let rows = self
+                        .shapes
+                        .select(shape, &select, self.data, Some(self.focus))?;
                     let mut by_focus: HashMap<Term, Vec<HashMap<String, Term>>> = HashMap::new();
                     for row in rows {
                         if let Some(this) = row.get("this").cloned() {
@@ -520,9 +602,13 @@ impl<'a> Run<'a> {
                     }
                     self.sparql_cache.insert(constraint.clone(), by_focus);
                 }
-                self.sparql_cache[&constraint].get(focus).cloned().unwrap_or_default()
+                self.sparql_cache[&constraint]
+                    .get(focus)
+                    .cloned()
+                    .unwrap_or_default()
             } else {
-                self.shapes.select(shape, &select, self.data, Some([focus]))?
+                self.shapes
+                    .select(shape, &select, self.data, Some([focus]))?
             };
             if rows.is_empty() {
                 continue;
@@ -536,7 +622,14 @@ impl<'a> Run<'a> {
                 let value = row.get("value").cloned();
                 let row_path = row.get("path").cloned().or_else(|| path.cloned());
                 let text = substitute(&message, &row);
-                self.record_with(record, shape, focus, row_path.as_ref(), value.as_ref(), text);
+                self.record_with(
+                    record,
+                    shape,
+                    focus,
+                    row_path.as_ref(),
+                    value.as_ref(),
+                    text,
+                );
             }
         }
         Ok(conforms)
@@ -554,7 +647,10 @@ impl<'a> Run<'a> {
         if !record {
             return;
         }
-        let message = self.graph().object_str(shape, &sh("message")).unwrap_or_else(fallback);
+        let message = self
+            .graph()
+            .object_str(shape, &sh("message"))
+            .unwrap_or_else(fallback);
         self.record_with(true, shape, focus, path, value, message);
     }
 
@@ -571,12 +667,18 @@ impl<'a> Run<'a> {
             return;
         }
         let level = Level::from_severity(self.graph().object(shape, &sh("severity")).as_ref());
+        let check = match shape {
+            NamedOrBlankNode::BlankNode(_) if self.graph().object(shape, &sh("name")).is_none() => {
+                self.check.clone()
+            }
+            _ => self.shapes.label(shape),
+        };
         self.findings.insert(Finding {
             level,
-            check: self.shapes.label(shape),
-            entity: display_term(focus),
+            check,
+            entity: self.shapes.relative(focus),
             property: path.map(|p| self.graph().path_string(p)),
-            value: value.map(display_term),
+            value: value.map(|v| self.shapes.relative(v)),
             message,
         });
     }
@@ -588,33 +690,61 @@ struct Data<'a> {
 }
 
 impl Data<'_> {
-    fn objects(&self, subject: &Term, predicate: NamedNodeRef<'_>) -> Result<Vec<Term>, ShaclError> {
+    fn objects(
+        &self,
+        subject: &Term,
+        predicate: NamedNodeRef<'_>,
+    ) -> Result<Vec<Term>, ShaclError> {
         let Some(subject) = subject_ref(subject) else {
             return Ok(Vec::new());
         };
         self.store
-            .quads_for_pattern(Some(subject.as_ref()), Some(predicate), None, Some(GraphNameRef::DefaultGraph))
+            .quads_for_pattern(
+                Some(subject.as_ref()),
+                Some(predicate),
+                None,
+                Some(GraphNameRef::DefaultGraph),
+            )
             .map(|q| Ok(q?.object))
             .collect()
     }
 
-    fn subjects(&self, predicate: NamedNodeRef<'_>, object: &Term) -> Result<Vec<Term>, ShaclError> {
+    fn subjects(
+        &self,
+        predicate: NamedNodeRef<'_>,
+        object: &Term,
+    ) -> Result<Vec<Term>, ShaclError> {
         self.store
-            .quads_for_pattern(None, Some(predicate), Some(object.as_ref()), Some(GraphNameRef::DefaultGraph))
+            .quads_for_pattern(
+                None,
+                Some(predicate),
+                Some(object.as_ref()),
+                Some(GraphNameRef::DefaultGraph),
+            )
             .map(|q| Ok(q?.subject.into()))
             .collect()
     }
 
     fn subjects_of(&self, predicate: &NamedNode) -> Result<Vec<Term>, ShaclError> {
         self.store
-            .quads_for_pattern(None, Some(predicate.as_ref()), None, Some(GraphNameRef::DefaultGraph))
+            .quads_for_pattern(
+                None,
+                Some(predicate.as_ref()),
+                None,
+                Some(GraphNameRef::DefaultGraph),
+            )
             .map(|q| Ok(q?.subject.into()))
             .collect()
     }
 
     fn objects_of(&self, predicate: &NamedNode) -> Result<Vec<Term>, ShaclError> {
         self.store
-            .quads_for_pattern(None, Some(predicate.as_ref()), None, Some(GraphNameRef::DefaultGraph))
+            .quads_for_pattern(
+                None,
+                Some(predicate.as_ref()),
+                None,
+                Some(GraphNameRef::DefaultGraph),
+            )
             .map(|q| Ok(q?.object))
             .collect()
     }
@@ -649,7 +779,12 @@ impl Data<'_> {
     }
 
     /// Value nodes of a SHACL property path.
-    fn path_values(&self, shapes: &Graph, focus: &Term, path: &Term) -> Result<HashSet<Term>, ShaclError> {
+    fn path_values(
+        &self,
+        shapes: &Graph,
+        focus: &Term,
+        path: &Term,
+    ) -> Result<HashSet<Term>, ShaclError> {
         let mut out = HashSet::new();
         match path {
             Term::NamedNode(p) => out.extend(self.objects(focus, p.as_ref())?),
@@ -694,7 +829,12 @@ impl Data<'_> {
 
     /// `sh:inversePath` of a complex path: nodes from which `inner` reaches `focus`. Only
     /// sequence-free inner paths are supported, by walking each step backwards.
-    fn inverse_complex(&self, shapes: &Graph, focus: &Term, inner: &Term) -> Result<HashSet<Term>, ShaclError> {
+    fn inverse_complex(
+        &self,
+        shapes: &Graph,
+        focus: &Term,
+        inner: &Term,
+    ) -> Result<HashSet<Term>, ShaclError> {
         let node = as_subject(inner);
         if let Some(back) = shapes.object(&node, &sh("inversePath")) {
             return self.path_values(shapes, focus, &back);
@@ -714,7 +854,13 @@ impl Data<'_> {
         Ok(current)
     }
 
-    fn closure(&self, shapes: &Graph, focus: &Term, inner: &Term, reflexive: bool) -> Result<HashSet<Term>, ShaclError> {
+    fn closure(
+        &self,
+        shapes: &Graph,
+        focus: &Term,
+        inner: &Term,
+        reflexive: bool,
+    ) -> Result<HashSet<Term>, ShaclError> {
         let mut out = HashSet::new();
         if reflexive {
             out.insert(focus.clone());
@@ -734,7 +880,11 @@ impl Data<'_> {
 /// Reading helpers over the shapes graph.
 trait ShapesGraph {
     fn object(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<Term>;
-    fn objects_for_subject_predicate_owned(&self, subject: Option<&NamedOrBlankNode>, predicate: &NamedNode) -> Vec<Term>;
+    fn objects_for_subject_predicate_owned(
+        &self,
+        subject: Option<&NamedOrBlankNode>,
+        predicate: &NamedNode,
+    ) -> Vec<Term>;
     fn object_str(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<String>;
     fn object_u64(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<u64>;
     fn has(&self, subject: &NamedOrBlankNode, predicate: &NamedNode, object: &Term) -> bool;
@@ -745,10 +895,15 @@ trait ShapesGraph {
 
 impl ShapesGraph for Graph {
     fn object(&self, subject: &NamedOrBlankNode, predicate: &NamedNode) -> Option<Term> {
-        self.object_for_subject_predicate(subject, predicate).map(TermRef::into_owned)
+        self.object_for_subject_predicate(subject, predicate)
+            .map(TermRef::into_owned)
     }
 
-    fn objects_for_subject_predicate_owned(&self, subject: Option<&NamedOrBlankNode>, predicate: &NamedNode) -> Vec<Term> {
+    fn objects_for_subject_predicate_owned(
+        &self,
+        subject: Option<&NamedOrBlankNode>,
+        predicate: &NamedNode,
+    ) -> Vec<Term> {
         match subject {
             Some(s) => self
                 .objects_for_subject_predicate(s, predicate)
@@ -788,8 +943,12 @@ impl ShapesGraph for Graph {
         let mut node = head.clone();
         let mut seen = HashSet::new();
         while node != Term::from(rdf::NIL.into_owned()) && seen.insert(node.clone()) {
-            let Some(subject) = subject_ref(&node) else { break };
-            let Some(first) = self.object(&subject, &rdf::FIRST.into_owned()) else { break };
+            let Some(subject) = subject_ref(&node) else {
+                break;
+            };
+            let Some(first) = self.object(&subject, &rdf::FIRST.into_owned()) else {
+                break;
+            };
             items.push(first);
             match self.object(&subject, &rdf::REST.into_owned()) {
                 Some(rest) => node = rest,
@@ -806,7 +965,8 @@ impl ShapesGraph for Graph {
             Term::BlankNode(_) => {
                 let node = as_subject(path);
                 let unary = |p: &str, fmt: &dyn Fn(String) -> String| {
-                    self.object(&node, &sh(p)).map(|inner| fmt(self.path_string(&inner)))
+                    self.object(&node, &sh(p))
+                        .map(|inner| fmt(self.path_string(&inner)))
                 };
                 unary("inversePath", &|s| format!("^{s}"))
                     .or_else(|| unary("zeroOrMorePath", &|s| format!("{s}*")))
@@ -814,12 +974,17 @@ impl ShapesGraph for Graph {
                     .or_else(|| unary("zeroOrOnePath", &|s| format!("{s}?")))
                     .or_else(|| {
                         self.object(&node, &sh("alternativePath")).map(|l| {
-                            let parts: Vec<String> = self.list(&l).iter().map(|p| self.path_string(p)).collect();
+                            let parts: Vec<String> =
+                                self.list(&l).iter().map(|p| self.path_string(p)).collect();
                             format!("({})", parts.join("|"))
                         })
                     })
                     .unwrap_or_else(|| {
-                        let parts: Vec<String> = self.list(path).iter().map(|p| self.path_string(p)).collect();
+                        let parts: Vec<String> = self
+                            .list(path)
+                            .iter()
+                            .map(|p| self.path_string(p))
+                            .collect();
                         parts.join("/")
                     })
             }
@@ -829,7 +994,9 @@ impl ShapesGraph for Graph {
 }
 
 fn as_subject(term: &Term) -> NamedOrBlankNode {
-    subject_ref(term).unwrap_or_else(|| NamedOrBlankNode::NamedNode(NamedNode::new_unchecked("urn:trecrate:invalid")))
+    subject_ref(term).unwrap_or_else(|| {
+        NamedOrBlankNode::NamedNode(NamedNode::new_unchecked("urn:trecrate:invalid"))
+    })
 }
 
 fn subject_ref(term: &Term) -> Option<NamedOrBlankNode> {

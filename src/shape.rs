@@ -26,11 +26,19 @@ pub enum ShapeError {
 /// `source`. Relative IRIs in the queries resolve against `base`, the crate's root.
 pub fn shape(source: &Store, assets: &Assets, base: &str) -> Result<Store, ShapeError> {
     let identified = construct(source, &assets.identify, base)?;
-    source.extend(identified.into_iter().map(|t| t.in_graph(GraphName::DefaultGraph)))?;
+    source.extend(
+        identified
+            .into_iter()
+            .map(|t| t.in_graph(GraphName::DefaultGraph)),
+    )?;
     let crate_graph = Store::new()?;
     for query in &assets.construct {
         let triples = construct(source, query, base)?;
-        crate_graph.extend(triples.into_iter().map(|t| t.in_graph(GraphName::DefaultGraph)))?;
+        crate_graph.extend(
+            triples
+                .into_iter()
+                .map(|t| t.in_graph(GraphName::DefaultGraph)),
+        )?;
     }
     Ok(crate_graph)
 }
@@ -42,7 +50,9 @@ fn construct(store: &Store, query: &Asset, base: &str) -> Result<Vec<Triple>, Sh
     };
     let evaluator = SparqlEvaluator::new()
         .with_base_iri(base)
-        .map_err(|_| ShapeError::Base { base: base.to_owned() })?;
+        .map_err(|_| ShapeError::Base {
+            base: base.to_owned(),
+        })?;
     let results = evaluator
         .parse_query(&query.text)
         .map_err(|e| fail(e.to_string()))?

@@ -1,0 +1,52 @@
+"""Time `trecrate release` on synthetic exports; prints wall time, CPU time and peak RSS.
+
+Usage: release.py TRECRATE_BINARY WORK_DIR [--smoke]
+Sizes: 1,000 and 10,000 files of about 4 KB (median of 3 runs); --smoke: 100 files, 1 run.
+Peak RSS comes from the kernel's accounting of the child (wait4 ru_maxrss).
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_once(binary, export_dir, out):
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [binary, "release", str(export_dir / "release.json"), "--quarantine",
+         str(export_dir / "quarantine"), "--out", str(out), "--quiet"],
+        stdout=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"trecrate release failed on {export_dir}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def main():
+    binary, work = sys.argv[1], Path(sys.argv[2])
+    smoke = "--smoke" in sys.argv
+    sizes, runs = ([100], 1) if smoke else ([1000, 10000], 3)
+    print(f"{'files':>7} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'files/s':>9}")
+    for n in sizes:
+        export_dir = work / f"export-{n}"
+        if not (export_dir / "release.json").exists():
+            shutil.rmtree(export_dir, ignore_errors=True)
+            subprocess.run([sys.executable, str(HERE / "synth.py"), str(export_dir), str(n)], check=True)
+        results = [run_once(binary, export_dir, work / f"out-{n}") for _ in range(runs)]
+        wall = statistics.median(r[0] for r in results)
+        cpu = statistics.median(r[1] for r in results)
+        rss = max(r[2] for r in results)
+        print(f"{n:>7} {wall:>8.3f} {cpu:>8.3f} {rss:>12.1f} {n / wall:>9.0f}")
+        shutil.rmtree(work / f"out-{n}", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+//! Helpers shared by the integration tests: scratch directories, the example export, and
+//! running the `trecrate` binary.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn example() -> PathBuf {
+    root().join("examples/release-AR-2025-0042")
+}
+
+/// A fresh directory under the target dir, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = root()
+            .join("target/test-scratch")
+            .join(format!("{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A copy of the example export and quarantine that a test may modify.
+pub struct Fixture {
+    pub scratch: Scratch,
+    pub export: PathBuf,
+    pub quarantine: PathBuf,
+    pub out: PathBuf,
+}
+
+impl Fixture {
+    pub fn new(name: &str) -> Self {
+        let scratch = Scratch::new(name);
+        copy_dir(&example(), scratch.path());
+        Fixture {
+            export: scratch.join("release.json"),
+            quarantine: scratch.join("quarantine"),
+            out: scratch.join("out"),
+            scratch,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(&self.export).unwrap()).unwrap()
+    }
+
+    pub fn write_json(&self, value: &Value) {
+        std::fs::write(&self.export, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+    }
+
+    /// Applies `edit` to the export.
+    pub fn edit(&self, edit: impl FnOnce(&mut Value)) {
+        let mut value = self.json();
+        edit(&mut value);
+        self.write_json(&value);
+    }
+
+    pub fn release(&self, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "release".to_owned(),
+            self.export.display().to_string(),
+            "--quarantine".into(),
+            self.quarantine.display().to_string(),
+            "--out".into(),
+            self.out.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        trecrate(&args)
+    }
+
+    pub fn crate_dir(&self) -> PathBuf {
+        self.out.join("ro-crate-AR-2025-0042")
+    }
+}
+
+pub fn trecrate<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trecrate"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            let mut perms = std::fs::metadata(&target).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&target, perms).unwrap();
+        }
+    }
+}
+
+/// The Python of the venv that `scripts/setup` creates, or `TRECRATE_PYTHON`.
+pub fn python() -> PathBuf {
+    match std::env::var_os("TRECRATE_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => root().join(".venv/bin/python"),
+    }
+}
+
+/// Runs a peer tool; panics with a remedy when the peer tools are not installed.
+pub fn run_peer(program: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    if !program.exists() {
+        panic!(
+            "{} not found: the peer tools are installed by `scripts/setup` (or set TRECRATE_PYTHON)",
+            program.display()
+        );
+    }
+    Command::new(program).args(args).output().unwrap()
+}
+
+/// All files under `dir`, relative, sorted.
+pub fn list_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.push(path.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out.sort();
+    out
+}
