@@ -27,12 +27,12 @@ pub enum Command {
 }
 
 const RELEASE_HELP: &str = "\
-Writes, under --out, all at once or not at all:
-  ro-crate-{id}/ro-crate-metadata.json   RO-Crate 1.1 metadata (flattened, compacted JSON-LD)
-  ro-crate-{id}/ro-crate-preview.html    human-readable preview
-  ro-crate-{id}/data/{object}_v{n}.{ext} the latest approved version of each output object
-  ro-crate-{id}.zip                      the crate, ro-crate-metadata.json at the zip root
-  ro-crate-{id}.release.json             release record: zip and metadata sha256, sizes, time
+Writes, under --out, all at once or not at all (ID is the request id):
+  ro-crate-ID/ro-crate-metadata.json     RO-Crate 1.1 metadata (flattened, compacted JSON-LD)
+  ro-crate-ID/ro-crate-preview.html      human-readable preview
+  ro-crate-ID/data/OBJECT_vN.EXT         the latest approved version N of each output object
+  ro-crate-ID.zip                        the crate, ro-crate-metadata.json at the zip root
+  ro-crate-ID.release.json               release record: zip and metadata sha256, sizes, time
 
 Only the latest version in state \"approved\" of each object ships; each file's size and sha256
 must match the export. The export must show two approving reviews by distinct checkers, neither
@@ -42,7 +42,7 @@ Exit status:
   0  the release was written
   1  the release was refused: invalid export, unsafe path, checksum mismatch, failed REQUIRED
      shape, or a release already at the target (see --force)
-  2  trecrate could not run: unreadable files, bad options or assets, I/O errors
+  2  trecrate could not run: unreadable files, bad options or documents, I/O errors
 
 Example:
   trecrate release examples/release-AR-2025-0042/release.json \\

@@ -151,13 +151,10 @@ impl SourceGraph {
         );
     }
 
-    /// Timestamps are typed so that SPARQL orders them as instants, not as strings.
+    /// Timestamps stay as the export wrote them (the crate repeats them verbatim); queries that
+    /// order them cast to `xsd:dateTime`, whose canonical form would otherwise replace them.
     fn date_time(&mut self, subject: &NamedNode, property: &str, value: &str) {
-        self.push(
-            subject,
-            property,
-            Literal::new_typed_literal(value, xsd::DATE_TIME),
-        );
+        self.text(subject, property, value);
     }
 
     /// `value` was checked to be an absolute IRI by the export parser.

@@ -36,12 +36,22 @@ pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, Prev
         let QueryResults::Solutions(solutions) = results else {
             return Err(fail("expected a SELECT query".into()));
         };
+        // Every projected variable is in every row, "" when unbound, so that templates can
+        // test optional values without tripping over undefined fields.
+        let variables: Vec<String> = solutions
+            .variables()
+            .iter()
+            .map(|v| v.as_str().to_owned())
+            .collect();
         let mut rows = Vec::new();
         for solution in solutions {
             let solution = solution.map_err(|e| fail(e.to_string()))?;
-            let row: BTreeMap<String, String> = solution
+            let row: BTreeMap<&str, String> = variables
                 .iter()
-                .map(|(var, term)| (var.as_str().to_owned(), text(term, base)))
+                .map(|var| {
+                    let value = solution.get(var.as_str()).map(|t| text(t, base));
+                    (var.as_str(), value.unwrap_or_default())
+                })
                 .collect();
             rows.push(row);
         }
@@ -54,9 +64,21 @@ pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, Prev
     }
     let mut tera = tera::Tera::default();
     tera.add_raw_template("preview.html", &assets.template)
-        .map_err(|e| PreviewError::Template(e.to_string()))?;
+        .map_err(|e| PreviewError::Template(describe(&e)))?;
     tera.render("preview.html", &context)
-        .map_err(|e| PreviewError::Template(format!("{e:?}")))
+        .map_err(|e| PreviewError::Template(describe(&e)))
+}
+
+/// Tera's message and its causes, without the template source it carries along.
+fn describe(error: &tera::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Literals as their text; IRIs inside the crate as the relative paths a browser can follow.

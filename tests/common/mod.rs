@@ -11,8 +11,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The bundled examples, each a release export with its quarantine.
+pub const EXAMPLES: [&str; 2] = ["release-AR-2025-0042", "release-AR-2024-0107"];
+
 pub fn example() -> PathBuf {
-    root().join("examples/release-AR-2025-0042")
+    root().join("examples").join(EXAMPLES[0])
 }
 
 /// A fresh directory under the target dir, removed when dropped.
@@ -55,8 +58,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new(name: &str) -> Self {
+        Self::of(EXAMPLES[0], name)
+    }
+
+    /// A copy of the bundled example `example` (one of [`EXAMPLES`]).
+    pub fn of(example: &str, name: &str) -> Self {
         let scratch = Scratch::new(name);
-        copy_dir(&example(), scratch.path());
+        copy_dir(&root().join("examples").join(example), scratch.path());
         Fixture {
             export: scratch.join("release.json"),
             quarantine: scratch.join("quarantine"),
@@ -93,8 +101,12 @@ impl Fixture {
         trecrate(&args)
     }
 
+    pub fn request_id(&self) -> String {
+        self.json()["request"]["id"].as_str().unwrap().to_owned()
+    }
+
     pub fn crate_dir(&self) -> PathBuf {
-        self.out.join("ro-crate-AR-2025-0042")
+        self.out.join(format!("ro-crate-{}", self.request_id()))
     }
 }
 

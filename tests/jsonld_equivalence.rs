@@ -1,0 +1,129 @@
+//! The specialised compactor writes exactly what the json-ld crate writes, on every crate the
+//! test suite makes and on graphs that exercise every kind of value.
+
+mod common;
+
+use common::Fixture;
+use oxigraph::io::RdfFormat;
+use oxigraph::store::Store;
+use trecrate::jsonld::{serialize_with, Compaction, Context};
+use trecrate::{build, ReleaseOptions};
+
+fn context(namespace: &str) -> Context {
+    Context::new(
+        include_str!("../context/ro-crate-1.1.jsonld"),
+        include_str!("../context/tre.jsonld"),
+        namespace,
+    )
+    .unwrap()
+}
+
+fn options(f: &Fixture, namespace: &str) -> ReleaseOptions {
+    ReleaseOptions {
+        export: f.export.clone(),
+        quarantine: f.quarantine.clone(),
+        out: f.out.clone(),
+        force: false,
+        publisher: trecrate::load::Publisher {
+            name: "KARECTL Trusted Research Environment".into(),
+            url: "https://karectl.example/".into(),
+        },
+        tre_namespace: namespace.into(),
+        assets: Default::default(),
+        deflate_level: 6,
+    }
+}
+
+fn assert_same(graph: &Store, base: &str, context: &Context, what: &str) {
+    let library = serialize_with(graph, base, context, Compaction::Library).unwrap();
+    let specialised = serialize_with(graph, base, context, Compaction::Specialised).unwrap();
+    assert_eq!(specialised, library, "{what}");
+}
+
+#[test]
+fn release_crates_compact_identically() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        ("example", Box::new(|_| {}), trecrate::vocab::TRE),
+        (
+            "markup",
+            Box::new(|v| v["request"]["title"] = "<b>bold</b> \"quoted\" ünïcode 面试".into()),
+            trecrate::vocab::TRE,
+        ),
+        (
+            "namespace",
+            Box::new(|_| {}),
+            "https://tre.example.org/terms/",
+        ),
+        (
+            "no-orcid-no-affiliation",
+            Box::new(|v| {
+                let r = v["request"]["researcher"].as_object_mut().unwrap();
+                r.remove("orcid");
+                r.remove("affiliation");
+            }),
+            trecrate::vocab::TRE,
+        ),
+    ];
+    for (name, edit, namespace) in cases {
+        let f = Fixture::new(&format!("equiv-{name}"));
+        f.edit(|v| edit(v));
+        let built = build(&options(&f, namespace), &mut |_| {}).unwrap();
+        let ctx = context(namespace);
+        assert_same(&built.graph, &built.base, &ctx, name);
+        assert_eq!(
+            built.metadata,
+            serialize_with(&built.graph, &built.base, &ctx, Compaction::Library).unwrap(),
+            "{name}: the release path uses the specialised compactor"
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_value_compacts_identically() {
+    let base = "arcp://name,equivalence/";
+    let turtle = r#"
+        @base <arcp://name,equivalence/> .
+        @prefix schema: <http://schema.org/> .
+        @prefix dct: <http://purl.org/dc/terms/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        @prefix tre: <https://karectl.example/trevor/context#> .
+        <ro-crate-metadata.json> a schema:CreativeWork ; schema:about <./> ;
+            dct:conformsTo <https://w3id.org/ro/crate/1.1> .
+        <./> a schema:Dataset, schema:CreativeWork ; schema:name "multi-typed" ;
+            schema:hasPart <data/a.csv>, <data/b.csv> ;
+            schema:keywords "x", "y", "z" ;
+            schema:dateCreated "2025-01-01T00:00:00Z"^^xsd:dateTime ;
+            schema:inLanguage "en"@en ;
+            schema:isAccessibleForFree true ;
+            schema:size 42 ;
+            schema:temporalCoverage "1.5"^^xsd:decimal ;
+            <http://example.org/vocab#unmapped> "no term, no prefix" ;
+            schema:mentions <#thing>, <http://schema.org/Thing>, <https://example.org/elsewhere> .
+        <data/a.csv> a schema:MediaObject ; schema:name "a"@en, "ein"@de ; tre:statbarn "x" ;
+            schema:sha256 "00" ; schema:encodingFormat <https://www.nationalarchives.gov.uk/PRONOM/fmt/18> .
+        <data/b.csv> a schema:MediaObject, <http://example.org/vocab#Table> ; schema:journal <#j> .
+        <#thing> a schema:Thing ; schema:url "http://example.org/" ;
+            <http://purl.org/dc/terms/title> "dct title" ; <http://purl.org/ro/roterms#notATerm> <#j> .
+        <#j> a schema:Periodical .
+    "#;
+    let store = Store::new().unwrap();
+    store
+        .load_from_reader(RdfFormat::Turtle, turtle.as_bytes())
+        .unwrap();
+    let ctx = context(trecrate::vocab::TRE);
+    assert_same(&store, base, &ctx, "value kinds");
+    let text = serialize_with(&store, base, &ctx, Compaction::Specialised).unwrap();
+    // Spot checks that the graph really exercised the branches.
+    for needle in [
+        "\"@language\": \"de\"",
+        "\"@type\": \"http://www.w3.org/2001/XMLSchema#dateTime\"",
+        "\"isAccessibleForFree\": true",
+        "\"size\": 42",
+        "\"http://example.org/vocab#unmapped\"",
+        "\"dct:title\"",
+        "\"roterms:notATerm\"",
+        "\"Journal\"",
+    ] {
+        assert!(text.contains(needle), "{needle} not in\n{text}");
+    }
+}
