@@ -42,31 +42,28 @@ fn assert_same(graph: &Store, base: &str, context: &Context, what: &str) {
 
 #[test]
 fn release_crates_compact_identically() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
-        ("example", Box::new(|_| {}), trecrate::vocab::TRE),
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 4] = [
+        ("example", |_| {}, trecrate::vocab::TRE),
         (
             "markup",
-            Box::new(|v| v["request"]["title"] = "<b>bold</b> \"quoted\" ünïcode 面试".into()),
+            |v| v["request"]["title"] = "<b>bold</b> \"quoted\" ünïcode 面试".into(),
             trecrate::vocab::TRE,
         ),
-        (
-            "namespace",
-            Box::new(|_| {}),
-            "https://tre.example.org/terms/",
-        ),
+        ("namespace", |_| {}, "https://tre.example.org/terms/"),
         (
             "no-orcid-no-affiliation",
-            Box::new(|v| {
+            |v| {
                 let r = v["request"]["researcher"].as_object_mut().unwrap();
                 r.remove("orcid");
                 r.remove("affiliation");
-            }),
+            },
             trecrate::vocab::TRE,
         ),
     ];
     for (name, edit, namespace) in cases {
         let f = Fixture::new(&format!("equiv-{name}"));
-        f.edit(|v| edit(v));
+        f.edit(edit);
         let built = build(&options(&f, namespace), &mut |_| {}).unwrap();
         let ctx = context(namespace);
         assert_same(&built.graph, &built.base, &ctx, name);

@@ -367,7 +367,8 @@ fn the_examples_follow_the_export_schema_and_broken_exports_do_not() {
         documents.push(root().join("examples").join(example).join("release.json"));
     }
     let base: Value = serde_json::from_slice(&std::fs::read(&documents[0]).unwrap()).unwrap();
-    let broken: [(&str, fn(&mut Value)); 4] = [
+    type Edit = fn(&mut Value);
+    let broken: [(&str, Edit); 4] = [
         ("absolute", |v| {
             v["objects"][0]["versions"][0]["path"] = "/etc/passwd".into()
         }),
