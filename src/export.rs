@@ -602,3 +602,60 @@ fn strip_position(message: &str) -> String {
         None => message.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Export, ExportError> {
+        Export::from_slice(text.as_bytes(), Path::new("release.json"))
+    }
+
+    #[test]
+    fn json_errors_carry_position_without_repeating_it() {
+        let err = parse("{\n  \"format\": 1,,\n}").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("release.json:2:15: malformed JSON: "),
+            "{text}"
+        );
+        assert!(!text.contains("at line"), "{text}");
+    }
+
+    #[test]
+    fn paths_are_checked_syntactically() {
+        let value = serde_json::json!({ "ok": "a/b.csv", "dot": "./a.csv", "abs": "/a",
+            "up": "a/../../b", "back": "a\\\\b", "empty": "" });
+        let Value::Object(map) = &value else {
+            unreachable!()
+        };
+        let node = Node {
+            map,
+            path: "v".into(),
+        };
+        assert_eq!(node.relative_path("ok").unwrap(), "a/b.csv");
+        assert_eq!(node.relative_path("dot").unwrap(), "./a.csv");
+        for bad in ["abs", "up", "back", "empty"] {
+            let err = node.relative_path(bad).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("v.{bad}: invalid value")), "{err}");
+        }
+    }
+
+    #[test]
+    fn identifiers_and_media_types() {
+        let value = serde_json::json!({ "id": "obj-001.v_2", "slash": "a/b", "dot": ".hidden",
+            "csv": "text/csv; charset=utf-8", "nope": "csv" });
+        let Value::Object(map) = &value else {
+            unreachable!()
+        };
+        let node = Node {
+            map,
+            path: String::new(),
+        };
+        assert!(node.identifier("id").is_ok());
+        assert!(node.identifier("slash").is_err());
+        assert!(node.identifier("dot").is_err());
+        assert!(node.media_type("csv").is_ok());
+        assert!(node.media_type("nope").is_err());
+    }
+}

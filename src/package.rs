@@ -364,29 +364,33 @@ fn hash_file(path: &Path) -> Result<(String, u64), PackageError> {
 }
 
 /// The hidden working directory of one run; removed on drop unless the run committed, and the
-/// output directory too if this run created it and nothing else is in it.
+/// output directories too if this run created them and nothing else is in them.
 struct Staging {
     dir: PathBuf,
-    created_out: Option<PathBuf>,
+    /// Directories this run created for `--out`, innermost first.
+    created: Vec<PathBuf>,
 }
+
+const STAGING_MARK: &str = ".trecrate-tmp-";
 
 impl Staging {
     fn create(out: &Path, name: &str) -> Result<Self, PackageError> {
-        let created_out = if out.exists() {
-            None
-        } else {
-            std::fs::create_dir_all(out).map_err(io(out))?;
-            Some(out.to_owned())
-        };
-        let dir = out.join(format!(".{name}.trecrate-tmp-{}", std::process::id()));
-        let staging = Staging { dir, created_out };
+        let mut created = Vec::new();
+        let mut missing = Some(out);
+        while let Some(dir) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            created.push(dir.to_owned());
+            missing = dir.parent();
+        }
+        std::fs::create_dir_all(out).map_err(io(out))?;
+        remove_abandoned(out, name);
+        let dir = out.join(format!(".{name}{STAGING_MARK}{}", std::process::id()));
+        let staging = Staging { dir, created };
         if staging.dir.exists() {
             std::fs::remove_dir_all(&staging.dir).map_err(io(&staging.dir))?;
         }
         std::fs::create_dir(&staging.dir).map_err(io(&staging.dir))?;
         Ok(staging)
     }
-
     /// Renames the staged release into place. With `--force`, an existing release is first
     /// moved into the staging directory, and put back if a rename fails.
     fn commit(&mut self, staged: &Targets, targets: &Targets) -> Result<(), PackageError> {
@@ -416,7 +420,7 @@ impl Staging {
             }
             placed.push((from, to));
         }
-        self.created_out = None;
+        self.created.clear();
         Ok(())
     }
 }
@@ -424,9 +428,33 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(out) = &self.created_out {
+        for dir in &self.created {
             // Only succeeds if empty: never removes anything this run did not create.
-            let _ = std::fs::remove_dir(out);
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Removes staging directories of the same release left by runs that were killed: those whose
+/// process no longer exists. A live run's directory is never touched.
+fn remove_abandoned(out: &Path, name: &str) {
+    let prefix = format!(".{name}{STAGING_MARK}");
+    // Without /proc there is no telling a dead run from a live one: leave everything.
+    let Some(entries) = Path::new("/proc/self")
+        .exists()
+        .then(|| std::fs::read_dir(out).ok())
+        .flatten()
+    else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid).exists();
+        if !alive && pid.bytes().all(|c| c.is_ascii_digit()) {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }

@@ -1110,3 +1110,231 @@ fn compact(iri: &str) -> String {
     }
     iri.to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PREFIXES: &str = "@prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix ex: <http://example.org/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n";
+
+    /// Runs `shapes` over `data` (both Turtle, sharing the prefixes above) and returns
+    /// `(entity, message)` of each finding.
+    fn run(shapes: &str, data: &str) -> Vec<(String, String)> {
+        findings(shapes, data)
+            .into_iter()
+            .map(|f| (f.entity, f.message))
+            .collect()
+    }
+
+    fn findings(shapes: &str, data: &str) -> Vec<Finding> {
+        let store = Store::new().unwrap();
+        store
+            .load_from_reader(RdfFormat::Turtle, format!("{PREFIXES}{data}").as_bytes())
+            .unwrap();
+        let text = format!("{PREFIXES}{shapes}");
+        let shapes = Shapes::parse([("test.ttl", text.as_str())], "http://crate.example/").unwrap();
+        shapes.validate(&store).unwrap()
+    }
+
+    fn entities(shapes: &str, data: &str) -> Vec<String> {
+        let mut e: Vec<String> = run(shapes, data).into_iter().map(|(e, _)| e).collect();
+        e.dedup();
+        e
+    }
+
+    #[test]
+    fn counts() {
+        let shapes = "ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:maxCount 2 ] .";
+        let data = "ex:none a ex:T . ex:one a ex:T ; ex:p 1 . ex:three a ex:T ; ex:p 1, 2, 3 .";
+        assert_eq!(
+            entities(shapes, data),
+            ["http://example.org/none", "http://example.org/three"]
+        );
+    }
+
+    #[test]
+    fn class_follows_subclasses_in_the_data() {
+        let shapes =
+            "ex:S sh:targetNode ex:a, ex:b ; sh:property [ sh:path ex:p ; sh:class ex:C ] .";
+        let data = "ex:Sub rdfs:subClassOf ex:C . ex:x a ex:Sub . ex:y a ex:Other .
+            ex:a ex:p ex:x . ex:b ex:p ex:y .";
+        assert_eq!(entities(shapes, data), ["http://example.org/b"]);
+    }
+
+    #[test]
+    fn datatype_checks_type_and_lexical_form() {
+        let shapes = "ex:S sh:targetSubjectsOf ex:n ; sh:property [ sh:path ex:n ; sh:datatype xsd:integer ] .";
+        let data = r#"ex:ok ex:n 3 . ex:string ex:n "3" . ex:illformed ex:n "x"^^xsd:integer ."#;
+        assert_eq!(
+            entities(shapes, data),
+            ["http://example.org/illformed", "http://example.org/string"]
+        );
+    }
+
+    #[test]
+    fn node_kind_pattern_and_lengths() {
+        let shapes = r#"ex:S sh:targetSubjectsOf ex:p ; sh:property [ sh:path ex:p ; sh:nodeKind sh:Literal ] ,
+            [ sh:path ex:p ; sh:pattern "^a" ; sh:flags "i" ] , [ sh:path ex:p ; sh:minLength 2 ; sh:maxLength 3 ] ."#;
+        let data =
+            r#"ex:ok ex:p "Abc" . ex:iri ex:p ex:abc . ex:short ex:p "a" . ex:wrong ex:p "bcd" ."#;
+        let found = run(shapes, data);
+        let by = |e: &str| found.iter().filter(|(x, _)| x == e).count();
+        assert_eq!(by("http://example.org/ok"), 0);
+        // Not a literal; and SHACL matches patterns and lengths on str(v), the whole IRI.
+        assert_eq!(by("http://example.org/iri"), 3);
+        assert_eq!(by("http://example.org/short"), 1);
+        assert_eq!(by("http://example.org/wrong"), 1);
+    }
+
+    #[test]
+    fn in_and_has_value() {
+        let shapes = "ex:S sh:targetSubjectsOf ex:p ;
+            sh:property [ sh:path ex:p ; sh:in ( ex:a ex:b ) ] , [ sh:path ex:p ; sh:hasValue ex:a ] .";
+        let data = "ex:ok ex:p ex:a . ex:b-only ex:p ex:b . ex:c ex:p ex:c .";
+        let found = run(shapes, data);
+        assert!(found
+            .iter()
+            .any(|(e, m)| e.ends_with("b-only") && m.contains("must have the value")));
+        assert_eq!(found.iter().filter(|(e, _)| e.ends_with("/c")).count(), 2);
+        assert!(!found.iter().any(|(e, _)| e.ends_with("/ok")));
+    }
+
+    #[test]
+    fn logical_components() {
+        let shapes = r#"
+            ex:HasName sh:property [ sh:path ex:name ; sh:minCount 1 ] .
+            ex:HasId sh:property [ sh:path ex:id ; sh:minCount 1 ] .
+            ex:Or sh:targetClass ex:Or ; sh:or ( ex:HasName ex:HasId ) .
+            ex:And sh:targetClass ex:And ; sh:and ( ex:HasName ex:HasId ) .
+            ex:Xone sh:targetClass ex:Xone ; sh:xone ( ex:HasName ex:HasId ) .
+            ex:Not sh:targetClass ex:Not ; sh:not ex:HasName .
+            ex:Node sh:targetClass ex:Node ; sh:node ex:HasId ."#;
+        let data = r#"
+            ex:or-none a ex:Or . ex:or-one a ex:Or ; ex:id 1 .
+            ex:and-one a ex:And ; ex:id 1 . ex:and-both a ex:And ; ex:id 1 ; ex:name "n" .
+            ex:xone-both a ex:Xone ; ex:id 1 ; ex:name "n" . ex:xone-one a ex:Xone ; ex:name "n" .
+            ex:not-named a ex:Not ; ex:name "n" . ex:not-anon a ex:Not .
+            ex:node-none a ex:Node . ex:node-id a ex:Node ; ex:id 2 ."#;
+        assert_eq!(
+            entities(shapes, data),
+            [
+                "http://example.org/and-one",
+                "http://example.org/node-none",
+                "http://example.org/not-named",
+                "http://example.org/or-none",
+                "http://example.org/xone-both",
+            ]
+        );
+    }
+
+    #[test]
+    fn property_paths() {
+        let shapes = "
+            ex:Inverse sh:targetNode ex:leaf ; sh:property [ sh:path [ sh:inversePath ex:child ] ; sh:minCount 2 ] .
+            ex:Sequence sh:targetNode ex:root ; sh:property [ sh:path ( ex:child ex:child ) ; sh:minCount 2 ] .
+            ex:Alt sh:targetNode ex:root ; sh:property [ sh:path [ sh:alternativePath ( ex:child ex:other ) ] ; sh:minCount 3 ] .
+            ex:Star sh:targetNode ex:root ; sh:property [ sh:path [ sh:zeroOrMorePath ex:child ] ; sh:maxCount 3 ] .
+            ex:Plus sh:targetNode ex:root ; sh:property [ sh:path [ sh:oneOrMorePath ex:child ] ; sh:minCount 3 ] .
+            ex:Opt sh:targetNode ex:root ; sh:property [ sh:path [ sh:zeroOrOnePath ex:child ] ; sh:minCount 2 ; sh:maxCount 2 ] .";
+        let data = "ex:root ex:child ex:mid ; ex:other ex:x . ex:mid ex:child ex:leaf . ex:x ex:child ex:leaf .";
+        let found = findings(shapes, data);
+        let checks: Vec<&str> = found.iter().map(|f| f.check.as_str()).collect();
+        // Inverse: leaf has parents mid and x (2): ok. Sequence: root/child/child = {leaf}: 1 < 2.
+        // Alternative: {mid, x} < 3. Star: {root, mid, leaf} = 3: ok. Plus: {mid, leaf} < 3.
+        // Optional: {root, mid} = 2: ok.
+        assert_eq!(
+            checks,
+            [
+                "http://example.org/Alt",
+                "http://example.org/Plus",
+                "http://example.org/Sequence"
+            ]
+        );
+        let sequence = found
+            .iter()
+            .find(|f| f.check.ends_with("Sequence"))
+            .unwrap();
+        assert_eq!(
+            sequence.property.as_deref(),
+            Some("http://example.org/child/http://example.org/child")
+        );
+    }
+
+    #[test]
+    fn sparql_constraints_and_targets_bind_this() {
+        let shapes = r#"
+            ex: sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^xsd:anyURI ] .
+            ex:S sh:target [ a sh:SPARQLTarget ; sh:prefixes ex: ; sh:select "SELECT ?this WHERE { ?this ex:kind ex:Checked }" ] ;
+                sh:sparql [ sh:prefixes ex: ; sh:message "{$this} points at itself" ;
+                    sh:select "SELECT $this ?value WHERE { $this ex:p ?value FILTER(?value = $this) }" ] .
+            ex:Exists sh:targetNode ex:nothing ;
+                sh:sparql [ sh:prefixes ex: ; sh:message "no ex:Checked at all" ;
+                    sh:select "SELECT $this WHERE { FILTER NOT EXISTS { ?x ex:kind ex:Checked } }" ] ."#;
+        let data = "ex:a ex:kind ex:Checked ; ex:p ex:a . ex:b ex:kind ex:Checked ; ex:p ex:a . ex:c ex:p ex:c .";
+        assert_eq!(
+            run(shapes, data),
+            [(
+                "http://example.org/a".to_owned(),
+                "http://example.org/a points at itself".to_owned()
+            )]
+        );
+        // The pre-binding works even when $this appears in no triple pattern.
+        let found = run(shapes, "ex:c ex:p ex:c .");
+        assert_eq!(
+            found,
+            [(
+                "http://example.org/nothing".to_owned(),
+                "no ex:Checked at all".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn severities_messages_and_deactivation() {
+        let shapes = r#"
+            ex:Warn sh:targetClass ex:T ; sh:name "warned" ;
+                sh:property [ sh:path ex:p ; sh:minCount 1 ; sh:severity sh:Warning ; sh:message "needs p" ] .
+            ex:Info sh:targetClass ex:T ; sh:property [ sh:path ex:q ; sh:minCount 1 ; sh:severity sh:Info ] .
+            ex:Off sh:targetClass ex:T ; sh:deactivated true ; sh:property [ sh:path ex:r ; sh:minCount 1 ] ."#;
+        let found = findings(shapes, "ex:x a ex:T .");
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].level, Level::Recommended);
+        assert_eq!(
+            found[0].check, "warned",
+            "anonymous property shapes report their node shape"
+        );
+        assert_eq!(found[0].message, "needs p");
+        assert_eq!(found[1].level, Level::Optional);
+        assert!(
+            found[1].message.contains("at least 1"),
+            "{}",
+            found[1].message
+        );
+    }
+
+    #[test]
+    fn bad_shapes_are_errors_not_panics() {
+        let store = Store::new().unwrap();
+        let broken =
+            format!("{PREFIXES} ex:S sh:targetNode ex:x ; sh:property [ sh:minCount 1 ] .");
+        let shapes =
+            Shapes::parse([("broken.ttl", broken.as_str())], "http://crate.example/").unwrap();
+        store
+            .load_from_reader(
+                RdfFormat::Turtle,
+                format!("{PREFIXES} ex:x ex:p 1 .").as_bytes(),
+            )
+            .unwrap();
+        assert!(matches!(
+            shapes.validate(&store),
+            Err(ShaclError::Shape { .. })
+        ));
+        let syntax = Shapes::parse([("bad.ttl", "ex:S sh:path")], "http://crate.example/");
+        assert!(matches!(syntax, Err(ShaclError::Parse { .. })));
+    }
+}

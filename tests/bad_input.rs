@@ -339,3 +339,98 @@ fn an_output_path_that_is_a_file_is_an_error() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert_eq!(std::fs::read_to_string(&f.out).unwrap(), "not a directory");
 }
+
+#[test]
+fn new_output_directories_are_removed_on_failure() {
+    let f = Fixture::new("nested-out");
+    let nested = f.scratch.join("a/b/c");
+    f.edit(|v| v["objects"][1]["versions"][0]["size"] = 1.into());
+    let output = common::trecrate(&[
+        "release",
+        f.export.to_str().unwrap(),
+        "--quarantine",
+        f.quarantine.to_str().unwrap(),
+        "--out",
+        nested.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        !f.scratch.join("a").exists(),
+        "a/b/c was created by the run and must go"
+    );
+}
+
+#[test]
+fn a_killed_release_leaves_no_release_and_the_next_run_cleans_up() {
+    let scratch = common::Scratch::new("killed");
+    let export = common::synthetic_export(scratch.path(), 3000);
+    let out = scratch.join("out");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "release".to_owned(),
+            export.display().to_string(),
+            "--quarantine".into(),
+            scratch.join("quarantine").display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+            "--quiet".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trecrate"))
+        .args(args(&[]))
+        .spawn()
+        .unwrap();
+    // Kill it once it is writing the payload, i.e. once its staging directory exists.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let staging = std::fs::read_dir(&out)
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().contains("trecrate-tmp"))
+            })
+            .unwrap_or(false);
+        if staging || child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        killed,
+        "the release finished before it could be killed; make the export bigger"
+    );
+    for target in [
+        "ro-crate-AR-SYNTH",
+        "ro-crate-AR-SYNTH.zip",
+        "ro-crate-AR-SYNTH.release.json",
+    ] {
+        assert!(!out.join(target).exists(), "{target} exists after a kill");
+    }
+    // A staging directory of a live process is left alone...
+    let live = out.join(format!(
+        ".ro-crate-AR-SYNTH.trecrate-tmp-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&live).unwrap();
+    // ...and the killed run's is removed by the next run.
+    let output = common::trecrate(&args(&[]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            live.file_name().unwrap().to_string_lossy().into_owned(),
+            "ro-crate-AR-SYNTH".to_owned(),
+            "ro-crate-AR-SYNTH.release.json".to_owned(),
+            "ro-crate-AR-SYNTH.zip".to_owned(),
+        ]
+    );
+}

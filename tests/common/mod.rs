@@ -178,3 +178,36 @@ pub fn list_files(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Writes a synthetic export of `n` small approved CSV files, with its quarantine, into `dir`.
+pub fn synthetic_export(dir: &Path, n: usize) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let mut objects = Vec::new();
+    for i in 0..n {
+        let data = format!("region,count\nr{i},{}\n", i * 7 % 101).repeat(20);
+        let path = format!("obj-{i:05}/v1/table.csv");
+        let file = dir.join("quarantine").join(&path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &data).unwrap();
+        let sha: String = Sha256::digest(data.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        objects.push(serde_json::json!({
+            "id": format!("obj-{i:05}"),
+            "versions": [{
+                "version": 1, "state": "approved", "path": path, "name": format!("Table {i}"),
+                "description": "Synthetic.", "media_type": "text/csv", "sha256": sha,
+                "size": data.len(), "statbarn": "frequencies",
+                "researcher_justification": "", "suppression_notes": ""
+            }]
+        }));
+    }
+    let mut export: Value =
+        serde_json::from_slice(&std::fs::read(example().join("release.json")).unwrap()).unwrap();
+    export["request"]["id"] = "AR-SYNTH".into();
+    export["objects"] = Value::Array(objects);
+    let path = dir.join("release.json");
+    std::fs::write(&path, serde_json::to_vec(&export).unwrap()).unwrap();
+    path
+}
