@@ -141,7 +141,7 @@ fn expand(graph: &Store) -> Result<Value, JsonLdError> {
     #[derive(Default)]
     struct Node {
         types: BTreeSet<String>,
-        properties: BTreeMap<String, BTreeSet<String>>,
+        properties: BTreeMap<String, Vec<Term>>,
     }
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for quad in graph.iter() {
@@ -157,11 +157,10 @@ fn expand(graph: &Store) -> Result<Value, JsonLdError> {
                 continue;
             }
         }
-        // Values are kept as their JSON text so that the set orders them deterministically.
         node.properties
             .entry(quad.predicate.as_str().to_owned())
             .or_default()
-            .insert(value_object(&quad.object).to_string());
+            .push(quad.object);
     }
     let array = nodes
         .into_iter()
@@ -171,17 +170,29 @@ fn expand(graph: &Store) -> Result<Value, JsonLdError> {
             if !node.types.is_empty() {
                 object.insert("@type".into(), json!(node.types));
             }
-            for (predicate, values) in node.properties {
-                let values: Vec<Value> = values
-                    .iter()
-                    .filter_map(|v| serde_json::from_str(v).ok())
-                    .collect();
-                object.insert(predicate, Value::Array(values));
+            for (predicate, mut values) in node.properties {
+                values.sort_by_cached_key(order);
+                object.insert(predicate, values.iter().map(value_object).collect());
             }
             Value::Object(object)
         })
         .collect();
     Ok(Value::Array(array))
+}
+
+/// Values of a property in a fixed order: IRIs by IRI, then literals by lexical form,
+/// datatype and language.
+fn order(term: &Term) -> (u8, String, String, String) {
+    match term {
+        Term::NamedNode(n) => (0, n.as_str().to_owned(), String::new(), String::new()),
+        Term::Literal(l) => (
+            1,
+            l.value().to_owned(),
+            l.datatype().as_str().to_owned(),
+            l.language().unwrap_or_default().to_owned(),
+        ),
+        other => (2, other.to_string(), String::new(), String::new()),
+    }
 }
 
 fn value_object(term: &Term) -> Value {
