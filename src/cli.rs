@@ -24,6 +24,73 @@ pub enum Command {
     /// Build the release package of one approved airlock request
     #[command(after_long_help = RELEASE_HELP)]
     Release(ReleaseArgs),
+    /// Check RO-Crates (directories, zips or metadata files) offline
+    #[command(after_long_help = VALIDATE_HELP)]
+    Validate(ValidateArgs),
+}
+
+const VALIDATE_HELP: &str = "\
+Checks, without any network access:
+  - the metadata as JSON: UTF-8, @context resolvable from the bundled contexts (or --context),
+    every key a term or compact IRI, a flat @graph, @id and @type on every entity, unique @ids;
+  - the graph, with SHACL shapes: RO-Crate 1.1 (and 1.2 where it differs), and trecrate's own
+    release profile for crates that declare it;
+  - the payload (unless --metadata-only): described files exist, sizes and sha256/sha512/md5
+    match, undescribed files, and nothing escapes the crate (`..`, absolute paths, symlinks).
+Profiles come from the crate's conformsTo unless --profile is given.
+
+Exit status:
+  0  no crate has a finding that counts at --level
+  1  some crate has a finding that counts
+  2  some crate could not be read at all (not a crate, unreadable zip, ...)
+
+Examples:
+  trecrate validate out/ro-crate-AR-2025-0042
+  trecrate validate release.zip --level recommended --format json
+  trecrate validate crate/ --context https://example.org/ctx=ctx.jsonld";
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Crate directories, .zip files, or metadata files
+    #[arg(value_name = "CRATE", required = true)]
+    pub crates: Vec<PathBuf>,
+
+    /// Profiles to check (repeatable): ro-crate-1.1, ro-crate-1.2, trecrate-release
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Vec<String>,
+
+    /// Which findings count: required; recommended (REQUIRED and RECOMMENDED); optional (all)
+    #[arg(long, value_enum, default_value = "required")]
+    pub level: LevelArg,
+
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+
+    /// Check the metadata only, not the payload
+    #[arg(long)]
+    pub metadata_only: bool,
+
+    /// Use FILE as the context document for URL (repeatable), instead of failing on an unknown context
+    #[arg(long, value_name = "URL=FILE")]
+    pub context: Vec<String>,
+
+    /// Largest metadata file read, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_metadata_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LevelArg {
+    Required,
+    Recommended,
+    Optional,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
 }
 
 const RELEASE_HELP: &str = "\

@@ -4,15 +4,21 @@
 //! The release pipeline, stage by stage, is [`release`]; each stage is a module.
 
 pub mod assets;
+pub mod contexts;
 pub mod export;
+pub mod finding;
+pub mod form;
 pub mod jsonld;
 pub mod load;
 pub mod package;
 pub mod preview;
 pub mod quarantine;
+pub mod reader;
+pub mod report;
 pub mod shacl;
 pub mod shape;
 pub mod timestamp;
+pub mod validate;
 pub mod vocab;
 
 use assets::{AssetDirs, Assets};

@@ -3,21 +3,82 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, ReleaseArgs};
+use cli::{Cli, Command, FormatArg, LevelArg, ReleaseArgs, ValidateArgs};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use trecrate::assets::AssetDirs;
+use trecrate::contexts::Contexts;
+use trecrate::finding::Level;
 use trecrate::load::Publisher;
 use trecrate::package::PackageError;
 use trecrate::shacl::Finding;
+use trecrate::validate::{Profile, ValidateOptions};
 use trecrate::{Error, Event, ReleaseOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Release(args) => release(args),
+        Command::Validate(args) => validate(args),
     }
+}
+
+fn validate(args: ValidateArgs) -> ExitCode {
+    let mut profiles = Vec::new();
+    for name in &args.profile {
+        match Profile::parse(name) {
+            Some(p) => profiles.push(p),
+            None => {
+                eprintln!("trecrate: error: unknown profile {name:?} (known: ro-crate-1.1, ro-crate-1.2, trecrate-release)");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let contexts = match Contexts::with_files(&args.context) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("trecrate: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let level = match args.level {
+        LevelArg::Required => Level::Required,
+        LevelArg::Recommended => Level::Recommended,
+        LevelArg::Optional => Level::Optional,
+    };
+    let options = ValidateOptions {
+        profiles,
+        metadata_only: args.metadata_only,
+        contexts,
+        max_metadata_bytes: args.max_metadata_bytes,
+    };
+    let mut reports = Vec::new();
+    let mut code = 0;
+    for path in &args.crates {
+        match trecrate::validate::validate(path, &options) {
+            Ok(report) => {
+                if !report.passed(level) {
+                    code = code.max(1);
+                }
+                reports.push(report);
+            }
+            Err(e) => {
+                eprintln!("trecrate: error: {e}");
+                code = 2;
+            }
+        }
+    }
+    let text = match args.format {
+        FormatArg::Text => trecrate::report::text(&reports, level),
+        FormatArg::Json => trecrate::report::json(&reports, level),
+    };
+    if !reports.is_empty() {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (e.g. `| head`) is not an error of the validation.
+        let _ = out.write_all(text.as_bytes());
+    }
+    ExitCode::from(code)
 }
 
 fn release(args: ReleaseArgs) -> ExitCode {

@@ -14,6 +14,7 @@
 //! must therefore project `$this`. Relative IRIs in shapes and queries resolve against the
 //! crate root given to [`Shapes::parse`].
 
+pub use crate::finding::{Finding, Level};
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
 use oxigraph::model::{
@@ -24,7 +25,6 @@ use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt;
 
 const SH: &str = "http://www.w3.org/ns/shacl#";
 
@@ -46,52 +46,6 @@ pub enum ShaclError {
     Sparql { shape: String, message: String },
     #[error("cannot read the data graph")]
     Storage(#[from] oxigraph::store::StorageError),
-}
-
-/// How much a finding matters, from SHACL's `sh:severity`.
-///
-/// RO-Crate's MUST / SHOULD / MAY map onto SHACL's Violation / Warning / Info.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Required,
-    Recommended,
-    Optional,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Required => "REQUIRED",
-            Level::Recommended => "RECOMMENDED",
-            Level::Optional => "OPTIONAL",
-        }
-    }
-
-    fn from_severity(term: Option<&Term>) -> Self {
-        match term {
-            Some(Term::NamedNode(n)) if n.as_str() == format!("{SH}Warning") => Level::Recommended,
-            Some(Term::NamedNode(n)) if n.as_str() == format!("{SH}Info") => Level::Optional,
-            _ => Level::Required,
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One SHACL validation result, in the words of RO-Crate users.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Finding {
-    pub level: Level,
-    /// The shape's `sh:name`, else its IRI: which rule was broken.
-    pub check: String,
-    pub entity: String,
-    pub property: Option<String>,
-    pub value: Option<String>,
-    pub message: String,
 }
 
 /// Parsed shapes, ready to run against any number of data graphs.
@@ -143,6 +97,21 @@ impl Shapes {
             base: base.to_owned(),
             prefixes,
         })
+    }
+
+    /// The names of the checks these shapes make: every node shape, and every property shape
+    /// that has a name of its own.
+    pub fn check_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.node_shapes().iter().map(|s| self.label(s)).collect();
+        for t in self.graph.triples_for_predicate(&sh("path")) {
+            let shape = t.subject.into_owned();
+            if self.graph.object(&shape, &sh("name")).is_some() {
+                names.push(self.label(&shape));
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Validates the default graph of `store`; findings come back sorted and without duplicates.
@@ -666,7 +635,7 @@ impl<'a> Run<'a> {
         if !record {
             return;
         }
-        let level = Level::from_severity(self.graph().object(shape, &sh("severity")).as_ref());
+        let level = severity(self.graph().object(shape, &sh("severity")).as_ref());
         let check = match shape {
             NamedOrBlankNode::BlankNode(_) if self.graph().object(shape, &sh("name")).is_none() => {
                 self.check.clone()
@@ -1004,6 +973,15 @@ fn subject_ref(term: &Term) -> Option<NamedOrBlankNode> {
         Term::NamedNode(n) => Some(n.clone().into()),
         Term::BlankNode(b) => Some(b.clone().into()),
         _ => None,
+    }
+}
+
+/// RO-Crate's MUST / SHOULD / MAY map onto SHACL's Violation / Warning / Info.
+fn severity(term: Option<&Term>) -> Level {
+    match term {
+        Some(Term::NamedNode(n)) if n.as_str() == format!("{SH}Warning") => Level::Recommended,
+        Some(Term::NamedNode(n)) if n.as_str() == format!("{SH}Info") => Level::Optional,
+        _ => Level::Required,
     }
 }
 

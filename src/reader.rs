@@ -1,0 +1,398 @@
+//! Opening a crate for validation: a directory, a zip read in place (never extracted), or a
+//! metadata file (attached `ro-crate-metadata.json`, or a detached `*-ro-crate-metadata.json`).
+//!
+//! Nothing here follows a path out of the crate: zip entries and symbolic links that would
+//! leave the root become findings, and their content is never read.
+
+use crate::finding::{Finding, Level};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+pub const METADATA: &str = "ro-crate-metadata.json";
+const DETACHED_SUFFIX: &str = "-ro-crate-metadata.json";
+
+/// A zip entry inflating more than this many times its compressed size, past 1 MiB, is treated
+/// as a zip bomb and never read.
+const BOMB_RATIO: u64 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{}: no such file or directory", .0.display())]
+    NotFound(PathBuf),
+    #[error("{}: not an RO-Crate: no {METADATA} in this directory", .0.display())]
+    NoMetadata(PathBuf),
+    #[error("{}: {METADATA} is a directory, not a file", .0.display())]
+    MetadataIsDirectory(PathBuf),
+    #[error("{}: not an RO-Crate: expected a crate directory, a .zip, or a *ro-crate-metadata.json file", .0.display())]
+    NotACrate(PathBuf),
+    #[error("{}: unreadable zip: {source}", path.display())]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error("{}: not an RO-Crate: no {METADATA} at the root of the zip (nor in its single top folder)", .0.display())]
+    NoMetadataInZip(PathBuf),
+    #[error("{}: the metadata file is {size} bytes, over the {limit}-byte limit (--max-metadata-bytes)", path.display())]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReadError + '_ {
+    move |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One file of the payload as found on disk or in the zip.
+#[derive(Debug, Clone)]
+pub struct PayloadEntry {
+    pub size: u64,
+    /// Index of the zip entry, for zips.
+    index: Option<usize>,
+}
+
+/// An opened crate: its metadata bytes and, for attached crates, its payload.
+pub struct Opened {
+    /// File name of the metadata document (`ro-crate-metadata.json` or `x-ro-crate-metadata.json`).
+    pub metadata_name: String,
+    pub metadata: Vec<u8>,
+    /// Files of the payload by crate-relative path, `None` for detached crates.
+    pub payload: Option<BTreeMap<String, PayloadEntry>>,
+    /// Problems met while opening: escaping entries, symbolic links, zip bombs.
+    pub findings: Vec<Finding>,
+    content: Content,
+}
+
+enum Content {
+    Directory(PathBuf),
+    Zip {
+        path: PathBuf,
+        archive: Box<zip::ZipArchive<File>>,
+    },
+    None,
+}
+
+impl Opened {
+    /// Opens `path`; `max_metadata` bounds the bytes read for the metadata document.
+    pub fn open(path: &Path, max_metadata: u64) -> Result<Self, ReadError> {
+        let meta = std::fs::metadata(path).map_err(|_| ReadError::NotFound(path.to_owned()))?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if meta.is_dir() {
+            let metadata_path = path.join(METADATA);
+            match std::fs::metadata(&metadata_path) {
+                Ok(m) if m.is_dir() => return Err(ReadError::MetadataIsDirectory(path.to_owned())),
+                Ok(_) => {}
+                Err(_) => return Err(ReadError::NoMetadata(path.to_owned())),
+            }
+            let root = path.canonicalize().map_err(io(path))?;
+            let mut findings = Vec::new();
+            let payload = list_directory(&root, &mut findings)?;
+            return Ok(Opened {
+                metadata_name: METADATA.into(),
+                metadata: read_bounded(&metadata_path, max_metadata)?,
+                payload: Some(payload),
+                findings,
+                content: Content::Directory(root),
+            });
+        }
+        if name == METADATA {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut opened = Self::open(parent, max_metadata)?;
+            opened.metadata = read_bounded(path, max_metadata)?;
+            return Ok(opened);
+        }
+        if name.ends_with(DETACHED_SUFFIX) {
+            return Ok(Opened {
+                metadata_name: name.to_owned(),
+                metadata: read_bounded(path, max_metadata)?,
+                payload: None,
+                findings: Vec::new(),
+                content: Content::None,
+            });
+        }
+        let mut magic = [0u8; 4];
+        let is_zip = File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+            && &magic == b"PK\x03\x04";
+        if is_zip || name.ends_with(".zip") {
+            return open_zip(path, max_metadata);
+        }
+        Err(ReadError::NotACrate(path.to_owned()))
+    }
+
+    /// Reads a payload file. `limit` bounds the bytes read: pass the expected size + 1 so that
+    /// an oversized or bomb-like file costs no more than the crate claims.
+    pub fn read_payload(
+        &mut self,
+        path: &str,
+        limit: Option<u64>,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, ReadError> {
+        let entry = self.payload.as_ref().and_then(|p| p.get(path)).cloned();
+        let mut reader: Box<dyn Read + '_> = match (&mut self.content, entry) {
+            (Content::Directory(root), Some(_)) => {
+                let file = root.join(path);
+                Box::new(File::open(&file).map_err(io(&file))?)
+            }
+            (
+                Content::Zip {
+                    path: zip_path,
+                    archive,
+                },
+                Some(PayloadEntry { index: Some(i), .. }),
+            ) => {
+                let zip_path = zip_path.clone();
+                Box::new(archive.by_index(i).map_err(|source| ReadError::Zip {
+                    path: zip_path,
+                    source,
+                })?)
+            }
+            _ => {
+                return Err(ReadError::NotFound(PathBuf::from(path)));
+            }
+        };
+        let mut buffer = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        loop {
+            let want = match limit {
+                Some(l) if total >= l => break,
+                Some(l) => buffer.len().min((l - total) as usize),
+                None => buffer.len(),
+            };
+            let n = reader
+                .read(&mut buffer[..want])
+                .map_err(io(Path::new(path)))?;
+            if n == 0 {
+                break;
+            }
+            sink(&buffer[..n]);
+            total += n as u64;
+        }
+        Ok(total)
+    }
+}
+
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let meta = std::fs::metadata(path).map_err(io(path))?;
+    if meta.is_dir() {
+        return Err(ReadError::MetadataIsDirectory(path.to_owned()));
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            size: meta.len(),
+            limit,
+        });
+    }
+    std::fs::read(path).map_err(io(path))
+}
+
+fn escape_finding(entity: &str, message: String) -> Finding {
+    Finding {
+        level: Level::Required,
+        check: "Payload: paths stay inside the crate".into(),
+        entity: entity.to_owned(),
+        property: None,
+        value: None,
+        message,
+    }
+}
+
+/// Regular files under `root`, relative, with symbolic links resolved only when they stay inside.
+fn list_directory(
+    root: &Path,
+    findings: &mut Vec<Finding>,
+) -> Result<BTreeMap<String, PayloadEntry>, ReadError> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![root.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let entry = entry.map_err(io(&dir))?;
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let kind = entry.file_type().map_err(io(&path))?;
+            let meta = if kind.is_symlink() {
+                match path.canonicalize() {
+                    Ok(target) if target.starts_with(root) => {
+                        std::fs::metadata(&target).map_err(io(&path))?
+                    }
+                    Ok(target) => {
+                        findings.push(escape_finding(
+                            &relative,
+                            format!(
+                                "symbolic link to {}, outside the crate; it was not followed. Replace it with the file itself",
+                                target.display()
+                            ),
+                        ));
+                        continue;
+                    }
+                    Err(_) => {
+                        findings.push(escape_finding(
+                            &relative,
+                            "dangling symbolic link; it was not followed".into(),
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                entry.metadata().map_err(io(&path))?
+            };
+            if meta.is_dir() {
+                if !kind.is_symlink() {
+                    pending.push(path);
+                }
+            } else if meta.is_file() {
+                files.insert(
+                    relative,
+                    PayloadEntry {
+                        size: meta.len(),
+                        index: None,
+                    },
+                );
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
+    let zip_error = |source| ReadError::Zip {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io(path))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
+    let mut findings = Vec::new();
+    let mut entries: Vec<(String, usize, u64)> = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(zip_error)?;
+        let raw = entry
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| format!("(entry {i})"));
+        if entry.is_dir() {
+            continue;
+        }
+        let safe = entry.enclosed_name().is_some()
+            && !Path::new(&raw)
+                .components()
+                .any(|c| matches!(c, Component::ParentDir));
+        if !safe {
+            findings.push(escape_finding(
+                &raw,
+                "zip entry would be written outside the crate root; it was not read".into(),
+            ));
+            continue;
+        }
+        if entry.is_symlink() {
+            findings.push(escape_finding(
+                &raw,
+                "zip entry is a symbolic link; it was not followed".into(),
+            ));
+            continue;
+        }
+        let (size, compressed) = (entry.size(), entry.compressed_size());
+        if size > (1 << 20) && size / compressed.max(1) > BOMB_RATIO {
+            findings.push(Finding {
+                level: Level::Required,
+                check: "Payload: zip entries are not zip bombs".into(),
+                entity: raw.clone(),
+                property: None,
+                value: Some(format!("{size} bytes from {compressed}")),
+                message: format!("inflates {}x; it was not read", size / compressed.max(1)),
+            });
+            continue;
+        }
+        entries.push((raw, i, size));
+    }
+    // The metadata at the root, or inside a single top-level folder that holds everything.
+    let prefix = if entries.iter().any(|(n, _, _)| n == METADATA) {
+        String::new()
+    } else {
+        let tops: std::collections::BTreeSet<&str> = entries
+            .iter()
+            .filter_map(|(n, _, _)| n.split_once('/').map(|(t, _)| t))
+            .collect();
+        let single = (tops.len() == 1 && entries.iter().all(|(n, _, _)| n.contains('/')))
+            .then(|| tops.iter().next().map(|t| format!("{t}/")))
+            .flatten();
+        match single {
+            Some(p)
+                if entries
+                    .iter()
+                    .any(|(n, _, _)| *n == format!("{p}{METADATA}")) =>
+            {
+                p
+            }
+            _ => return Err(ReadError::NoMetadataInZip(path.to_owned())),
+        }
+    };
+    let mut payload = BTreeMap::new();
+    let mut metadata_index = None;
+    for (name, index, size) in entries {
+        let Some(relative) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if relative == METADATA {
+            metadata_index = Some((index, size));
+        }
+        payload.insert(
+            relative.to_owned(),
+            PayloadEntry {
+                size,
+                index: Some(index),
+            },
+        );
+    }
+    let Some((index, size)) = metadata_index else {
+        return Err(ReadError::NoMetadataInZip(path.to_owned()));
+    };
+    if size > max_metadata {
+        return Err(ReadError::TooLarge {
+            path: path.join(METADATA),
+            size,
+            limit: max_metadata,
+        });
+    }
+    let mut metadata = Vec::new();
+    archive
+        .by_index(index)
+        .map_err(zip_error)?
+        .take(max_metadata + 1)
+        .read_to_end(&mut metadata)
+        .map_err(io(path))?;
+    Ok(Opened {
+        metadata_name: METADATA.into(),
+        metadata,
+        payload: Some(payload),
+        findings,
+        content: Content::Zip {
+            path: path.to_owned(),
+            archive: Box::new(archive),
+        },
+    })
+}

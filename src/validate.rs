@@ -1,0 +1,464 @@
+//! `trecrate validate`: is this crate sound? Checks its JSON form (`form`), its graph against
+//! SHACL shapes per profile (`shacl`, `shapes/`), and its payload against its metadata.
+
+use crate::contexts::Contexts;
+use crate::finding::{Finding, Level};
+use crate::reader::{Opened, ReadError};
+use crate::shacl::Shapes;
+use md5::Md5;
+use oxigraph::io::{JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
+use oxigraph::model::Term;
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+use serde::Serialize;
+use sha2::{Digest, Sha256, Sha512};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where relative `@id`s resolve while the crate is RDF; shapes name the descriptor
+/// `<ro-crate-metadata.json>` against the same base.
+const BASE: &str = "arcp://name,validated-crate/";
+
+/// The profiles trecrate can check, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Profile {
+    #[serde(rename = "ro-crate-1.1")]
+    RoCrate11,
+    #[serde(rename = "ro-crate-1.2")]
+    RoCrate12,
+    #[serde(rename = "trecrate-release")]
+    TrecrateRelease,
+}
+
+/// The identifier release crates declare in their root's `conformsTo`.
+pub const RELEASE_PROFILE: &str = "https://w3id.org/trecrate/profiles/release/1.0";
+
+impl Profile {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "ro-crate-1.1" => Some(Profile::RoCrate11),
+            "ro-crate-1.2" => Some(Profile::RoCrate12),
+            "trecrate-release" => Some(Profile::TrecrateRelease),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::RoCrate11 => "ro-crate-1.1",
+            Profile::RoCrate12 => "ro-crate-1.2",
+            Profile::TrecrateRelease => "trecrate-release",
+        }
+    }
+
+    /// The shapes files of the profile; a profile includes the RO-Crate rules it builds on.
+    fn shapes(self) -> &'static [(&'static str, &'static str)] {
+        const RO_1_1: (&str, &str) = (
+            "shapes/ro-crate-1.1.ttl",
+            include_str!("../shapes/ro-crate-1.1.ttl"),
+        );
+        const RO_1_2: (&str, &str) = (
+            "shapes/ro-crate-1.2.ttl",
+            include_str!("../shapes/ro-crate-1.2.ttl"),
+        );
+        const RELEASE: (&str, &str) = (
+            "shapes/trecrate-release.ttl",
+            include_str!("../shapes/trecrate-release.ttl"),
+        );
+        match self {
+            Profile::RoCrate11 => &[RO_1_1],
+            Profile::RoCrate12 => &[RO_1_1, RO_1_2],
+            Profile::TrecrateRelease => &[RO_1_1, RELEASE],
+        }
+    }
+
+    /// The profile a `conformsTo` IRI names, if trecrate knows it.
+    fn from_iri(iri: &str) -> Option<Self> {
+        let iri = iri.trim_end_matches('/');
+        if iri.starts_with("https://w3id.org/ro/crate/1.1") {
+            Some(Profile::RoCrate11)
+        } else if iri.starts_with("https://w3id.org/ro/crate/1.2")
+            || iri.starts_with("https://w3id.org/ro/crate/1.3")
+        {
+            Some(Profile::RoCrate12)
+        } else if iri == RELEASE_PROFILE {
+            Some(Profile::TrecrateRelease)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// Profiles to check; empty means those the crate declares.
+    pub profiles: Vec<Profile>,
+    pub metadata_only: bool,
+    pub contexts: Contexts,
+    pub max_metadata_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The outcome for one crate.
+#[derive(Debug, Clone)]
+pub struct CrateReport {
+    pub crate_path: String,
+    pub profiles: Vec<Profile>,
+    pub findings: Vec<Finding>,
+    /// Names of every check that ran, for the statistics.
+    pub checks: BTreeSet<String>,
+    pub duration_ms: u128,
+}
+
+impl CrateReport {
+    /// Whether no finding counts at `level` (REQUIRED counts at every level, and so on).
+    pub fn passed(&self, level: Level) -> bool {
+        !self.findings.iter().any(|f| f.level <= level)
+    }
+}
+
+const FORM_CHECKS: [&str; 7] = [
+    "Metadata: UTF-8",
+    "Metadata: JSON",
+    "Metadata: JSON-LD form",
+    "Metadata: JSON-LD context",
+    "Metadata: flattened @graph",
+    "Metadata: entity identifiers",
+    "Metadata: compacted keys",
+];
+
+const PAYLOAD_CHECKS: [&str; 5] = [
+    "Payload: paths stay inside the crate",
+    "Payload: data entities exist",
+    "Payload: sizes and checksums match",
+    "Payload: every file is described",
+    "Payload: zip entries are not zip bombs",
+];
+
+pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, ValidateError> {
+    let start = Instant::now();
+    let mut opened = Opened::open(path, options.max_metadata_bytes)?;
+    let mut findings = std::mem::take(&mut opened.findings);
+    let mut checks: BTreeSet<String> = FORM_CHECKS.iter().map(|s| s.to_string()).collect();
+
+    let form = crate::form::check(&opened.metadata, &opened.metadata_name, &options.contexts);
+    findings.extend(form.findings);
+    let mut profiles = options.profiles.clone();
+    if let (Some(json), true) = (&form.json, form.contexts_resolved) {
+        match load(json, &options.contexts) {
+            Ok(graph) => {
+                if profiles.is_empty() {
+                    profiles = declared_profiles(&graph)?;
+                }
+                let files: BTreeSet<(&str, &str)> = profiles
+                    .iter()
+                    .flat_map(|p| p.shapes().iter().copied())
+                    .collect();
+                let shapes = Shapes::parse(files, BASE)
+                    .map_err(|e| ValidateError::Internal(e.to_string()))?;
+                checks.extend(shapes.check_names());
+                findings.extend(
+                    shapes
+                        .validate(&graph)
+                        .map_err(|e| ValidateError::Internal(e.to_string()))?,
+                );
+                if !options.metadata_only && opened.payload.is_some() {
+                    checks.extend(PAYLOAD_CHECKS.iter().map(|s| s.to_string()));
+                    findings.extend(check_payload(&graph, &mut opened)?);
+                }
+            }
+            Err(message) => findings.push(Finding {
+                level: Level::Required,
+                check: "Metadata: JSON-LD form".into(),
+                entity: opened.metadata_name.clone(),
+                property: None,
+                value: None,
+                message: format!("not valid JSON-LD: {message}"),
+            }),
+        }
+    }
+    if profiles.is_empty() {
+        profiles.push(Profile::RoCrate11);
+    }
+    findings.sort();
+    findings.dedup();
+    Ok(CrateReport {
+        crate_path: path.display().to_string(),
+        profiles,
+        findings,
+        checks,
+        duration_ms: start.elapsed().as_millis(),
+    })
+}
+
+/// The metadata as RDF, contexts served from the bundle only.
+fn load(json: &serde_json::Value, contexts: &Contexts) -> Result<Store, String> {
+    let bytes = serde_json::to_vec(json).map_err(|e| e.to_string())?;
+    let contexts = Arc::new(contexts.clone());
+    let parser = RdfParser::from_format(RdfFormat::JsonLd {
+        profile: JsonLdProfileSet::empty(),
+    })
+    .with_base_iri(BASE)
+    .map_err(|e| e.to_string())?;
+    let store = Store::new().map_err(|e| e.to_string())?;
+    let quads = parser
+        .for_slice(&bytes)
+        .with_document_loader(move |url| match contexts.get(url) {
+            Some(text) => Ok(LoadedDocument {
+                url: url.to_owned(),
+                content: text.as_bytes().to_vec(),
+                format: RdfFormat::JsonLd {
+                    profile: JsonLdProfileSet::empty(),
+                },
+            }),
+            None => Err(format!("unknown context {url}: not fetched").into()),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    store.extend(quads).map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+fn select(graph: &Store, query: &str) -> Result<Vec<BTreeMap<String, Term>>, ValidateError> {
+    let fail = |e: String| ValidateError::Internal(format!("built-in query: {e}"));
+    let results = SparqlEvaluator::new()
+        .with_base_iri(BASE)
+        .map_err(|e| fail(e.to_string()))?
+        .parse_query(query)
+        .map_err(|e| fail(e.to_string()))?
+        .on_store(graph)
+        .execute()
+        .map_err(|e| fail(e.to_string()))?;
+    let QueryResults::Solutions(solutions) = results else {
+        return Err(fail("expected a SELECT".into()));
+    };
+    solutions
+        .map(|s| {
+            let s = s.map_err(|e| fail(e.to_string()))?;
+            Ok(s.iter()
+                .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
+                .collect())
+        })
+        .collect()
+}
+
+fn declared_profiles(graph: &Store) -> Result<Vec<Profile>, ValidateError> {
+    let rows = select(graph, include_str!("../queries/validate/conforms-to.rq"))?;
+    let mut profiles: Vec<Profile> = rows
+        .iter()
+        .filter_map(|r| match r.get("profile") {
+            Some(Term::NamedNode(n)) => Profile::from_iri(n.as_str()),
+            _ => None,
+        })
+        .collect();
+    profiles.sort();
+    profiles.dedup();
+    Ok(profiles)
+}
+
+fn text(term: Option<&Term>) -> Option<String> {
+    match term? {
+        Term::Literal(l) => Some(l.value().to_owned()),
+        Term::NamedNode(n) => Some(n.as_str().to_owned()),
+        _ => None,
+    }
+}
+
+fn payload_finding(
+    level: Level,
+    check: &str,
+    entity: &str,
+    property: Option<&str>,
+    value: Option<String>,
+    message: String,
+) -> Finding {
+    Finding {
+        level,
+        check: check.to_owned(),
+        entity: entity.to_owned(),
+        property: property.map(str::to_owned),
+        value,
+        message,
+    }
+}
+
+/// Data entities against the bytes: existence, sizes, checksums, and undescribed files.
+fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, ValidateError> {
+    let mut findings = Vec::new();
+    let rows = select(graph, include_str!("../queries/validate/data-entities.rq"))?;
+    let mut described: BTreeSet<String> = BTreeSet::new();
+    let mut directories: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for row in rows {
+        let Some(Term::NamedNode(entity)) = row.get("entity") else {
+            continue;
+        };
+        let Some(relative) = entity.as_str().strip_prefix(BASE) else {
+            continue;
+        };
+        if relative.is_empty() || !seen.insert(relative.to_owned()) {
+            continue;
+        }
+        let display = relative.to_owned();
+        let path = match decode_path(relative) {
+            Some(p) => p,
+            None => {
+                findings.push(payload_finding(
+                    Level::Required,
+                    "Payload: paths stay inside the crate",
+                    &display,
+                    Some("@id"),
+                    None,
+                    "this @id would leave the crate root; it was not followed".into(),
+                ));
+                continue;
+            }
+        };
+        if path.contains('#') || path.contains('?') {
+            continue;
+        }
+        if row.contains_key("dataset") {
+            // Files under a described directory count as described.
+            directories.push(format!("{}/", path.trim_end_matches('/')));
+            continue;
+        }
+        described.insert(path.clone());
+        let entry = opened.payload.as_ref().and_then(|p| p.get(&path)).cloned();
+        let embedded = text(row.get("text")).filter(|_| entry.is_none());
+        let actual_size = match (&entry, &embedded) {
+            (Some(e), _) => e.size,
+            (None, Some(t)) => t.len() as u64,
+            (None, None) => {
+                findings.push(payload_finding(
+                    Level::Required,
+                    "Payload: data entities exist",
+                    &display,
+                    None,
+                    None,
+                    format!("the file {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
+                ));
+                continue;
+            }
+        };
+        let size = text(row.get("size"));
+        if let Some(claimed) = &size {
+            if claimed.trim().parse::<u64>().ok() != Some(actual_size) {
+                findings.push(payload_finding(
+                    Level::Required,
+                    "Payload: sizes and checksums match",
+                    &display,
+                    Some("contentSize"),
+                    Some(claimed.clone()),
+                    format!("the file has {actual_size} bytes"),
+                ));
+                continue;
+            }
+        }
+        let sums: Vec<(&str, String)> = ["sha256", "md5", "sha512"]
+            .into_iter()
+            .filter_map(|k| text(row.get(k)).map(|v| (k, v.trim().to_ascii_lowercase())))
+            .collect();
+        if sums.is_empty() {
+            continue;
+        }
+        let mut digests = Digests::default();
+        match &embedded {
+            Some(t) => digests.update(t.as_bytes()),
+            None => {
+                opened
+                    .read_payload(&path, Some(actual_size), &mut |chunk| digests.update(chunk))
+                    .map_err(|e| ValidateError::Internal(e.to_string()))?;
+            }
+        }
+        let actual = digests.finish();
+        for (kind, claimed) in sums {
+            if actual[kind] != claimed {
+                findings.push(payload_finding(
+                    Level::Required,
+                    "Payload: sizes and checksums match",
+                    &display,
+                    Some(kind),
+                    Some(claimed),
+                    format!("the file's {kind} is {}", actual[kind]),
+                ));
+            }
+        }
+    }
+    if let Some(payload) = &opened.payload {
+        for file in payload.keys() {
+            let metadata = file == crate::reader::METADATA
+                || file == "ro-crate-preview.html"
+                || file.starts_with("ro-crate-preview_files/");
+            let covered = described.contains(file)
+                || directories.iter().any(|d| file.starts_with(d.as_str()));
+            if !metadata && !covered {
+                findings.push(payload_finding(
+                    Level::Recommended,
+                    "Payload: every file is described",
+                    file,
+                    None,
+                    None,
+                    "this file is in the crate but no data entity describes it; add a File entity to hasPart".into(),
+                ));
+            }
+        }
+    }
+    Ok(findings)
+}
+
+/// The checksums a crate may claim, computed in one pass over the bytes.
+#[derive(Default)]
+struct Digests {
+    sha256: Sha256,
+    sha512: Sha512,
+    md5: Md5,
+}
+
+impl Digests {
+    fn update(&mut self, chunk: &[u8]) {
+        self.sha256.update(chunk);
+        self.sha512.update(chunk);
+        self.md5.update(chunk);
+    }
+
+    fn finish(self) -> BTreeMap<&'static str, String> {
+        [
+            ("sha256", crate::package::hex(&self.sha256.finalize())),
+            ("sha512", crate::package::hex(&self.sha512.finalize())),
+            ("md5", crate::package::hex(&self.md5.finalize())),
+        ]
+        .into_iter()
+        .collect()
+    }
+}
+
+/// A relative `@id` as a crate path: percent-decoded, and `None` if it would leave the root.
+fn decode_path(relative: &str) -> Option<String> {
+    let bytes = relative.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&relative[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    let path = String::from_utf8(out).ok()?;
+    let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
+    let escapes = path.starts_with('/') || path.split('/').any(|s| s == "..");
+    (!escapes).then_some(path)
+}
