@@ -75,6 +75,10 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "URL=FILE")]
     pub context: Vec<String>,
 
+    /// Do not run the check of this name, as reports show it (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub skip_check: Vec<String>,
+
     /// Largest metadata file read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_metadata_bytes: u64,

@@ -52,6 +52,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
         metadata_only: args.metadata_only,
         contexts,
         max_metadata_bytes: args.max_metadata_bytes,
+        skip_checks: args.skip_check,
     };
     let mut reports = Vec::new();
     let mut code = 0;

@@ -98,7 +98,19 @@ impl Opened {
             match std::fs::metadata(&metadata_path) {
                 Ok(m) if m.is_dir() => return Err(ReadError::MetadataIsDirectory(path.to_owned())),
                 Ok(_) => {}
-                Err(_) => return Err(ReadError::NoMetadata(path.to_owned())),
+                Err(_) => {
+                    // A folder holding just a detached crate's descriptor stands for it.
+                    let detached: Vec<PathBuf> = std::fs::read_dir(path)
+                        .map_err(io(path))?
+                        .flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file() && p.to_string_lossy().ends_with(DETACHED_SUFFIX))
+                        .collect();
+                    return match detached.as_slice() {
+                        [one] => Self::open(one, max_metadata),
+                        _ => Err(ReadError::NoMetadata(path.to_owned())),
+                    };
+                }
             }
             let root = path.canonicalize().map_err(io(path))?;
             let mut findings = Vec::new();

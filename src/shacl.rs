@@ -235,12 +235,17 @@ impl Shapes {
     ) -> Result<Vec<HashMap<String, Term>>, ShaclError> {
         let mut text = format!("{}{query}", self.prefixes);
         if let Some(nodes) = this {
-            text.push_str("\nVALUES ?this {");
-            for node in nodes {
-                text.push(' ');
-                text.push_str(&node.to_string());
+            // Blank nodes cannot be written in VALUES: with any among the focus nodes, the
+            // query runs unbound and its rows are matched to focus nodes by ?this afterwards.
+            let nodes: Vec<&Term> = nodes.into_iter().collect();
+            if !nodes.iter().any(|n| matches!(n, Term::BlankNode(_))) {
+                text.push_str("\nVALUES ?this {");
+                for node in nodes {
+                    text.push(' ');
+                    text.push_str(&node.to_string());
+                }
+                text.push_str(" }");
             }
-            text.push_str(" }");
         }
         let fail = |message: String| ShaclError::Sparql {
             shape: self.label(shape),
@@ -274,6 +279,8 @@ impl Shapes {
     fn relative(&self, term: &Term) -> String {
         match term {
             Term::NamedNode(n) => crate::crate_relative(n.as_str(), &self.base),
+            // Blank node labels are random: say what it is instead.
+            Term::BlankNode(_) => "(an entity without @id)".to_owned(),
             other => display_term(other),
         }
     }

@@ -7,7 +7,7 @@ use crate::reader::{Opened, ReadError};
 use crate::shacl::Shapes;
 use md5::Md5;
 use oxigraph::io::{JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
-use oxigraph::model::Term;
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use serde::Serialize;
@@ -98,6 +98,8 @@ pub struct ValidateOptions {
     pub metadata_only: bool,
     pub contexts: Contexts,
     pub max_metadata_bytes: u64,
+    /// Checks not to run, by name (as reports show them).
+    pub skip_checks: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,10 +156,13 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
     findings.extend(form.findings);
     let mut profiles = options.profiles.clone();
     if let (Some(json), true) = (&form.json, form.contexts_resolved) {
-        match load(json, &options.contexts) {
+        match load(json, &options.contexts, &opened.metadata_name) {
             Ok(graph) => {
                 if profiles.is_empty() {
                     profiles = declared_profiles(&graph)?;
+                }
+                if profiles.is_empty() {
+                    profiles.push(Profile::RoCrate11);
                 }
                 let files: BTreeSet<(&str, &str)> = profiles
                     .iter()
@@ -189,6 +194,15 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
     if profiles.is_empty() {
         profiles.push(Profile::RoCrate11);
     }
+    if opened.metadata_name != crate::reader::METADATA {
+        for f in &mut findings {
+            if f.entity == crate::reader::METADATA {
+                f.entity = opened.metadata_name.clone();
+            }
+        }
+    }
+    findings.retain(|f| !options.skip_checks.contains(&f.check));
+    checks.retain(|c| !options.skip_checks.contains(c));
     findings.sort();
     findings.dedup();
     Ok(CrateReport {
@@ -200,8 +214,14 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
     })
 }
 
-/// The metadata as RDF, contexts served from the bundle only.
-fn load(json: &serde_json::Value, contexts: &Contexts) -> Result<Store, String> {
+/// The metadata as RDF, contexts served from the bundle only. A detached crate's descriptor
+/// (`x-ro-crate-metadata.json`) is renamed `ro-crate-metadata.json`, the name the shapes and
+/// queries use for "the metadata descriptor".
+fn load(
+    json: &serde_json::Value,
+    contexts: &Contexts,
+    metadata_name: &str,
+) -> Result<Store, String> {
     let bytes = serde_json::to_vec(json).map_err(|e| e.to_string())?;
     let contexts = Arc::new(contexts.clone());
     let parser = RdfParser::from_format(RdfFormat::JsonLd {
@@ -224,7 +244,22 @@ fn load(json: &serde_json::Value, contexts: &Contexts) -> Result<Store, String> 
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
-    store.extend(quads).map_err(|e| e.to_string())?;
+    let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", crate::reader::METADATA));
+    let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));
+    let rename = |term: Term| match term {
+        Term::NamedNode(n) if n == detached => Term::NamedNode(descriptor.clone()),
+        other => other,
+    };
+    store
+        .extend(quads.into_iter().map(|q| {
+            let subject = match rename(q.subject.into()) {
+                Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
+                Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
+                _ => NamedOrBlankNode::NamedNode(descriptor.clone()),
+            };
+            Quad::new(subject, q.predicate, rename(q.object), q.graph_name)
+        }))
+        .map_err(|e| e.to_string())?;
     Ok(store)
 }
 
