@@ -229,6 +229,16 @@ fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
                 format!("@graph[{i}]")
             }
         };
+        if escapes(&id) {
+            findings.push(Finding {
+                level: Level::Required,
+                check: "Payload: paths stay inside the crate".into(),
+                entity: id.clone(),
+                property: Some("@id".into()),
+                value: None,
+                message: "this @id leaves the crate root (`..` or an absolute path); it is not followed. Use a path inside the crate or an absolute URI".into(),
+            });
+        }
         if object.contains_key("@id") && !seen.insert(id.clone()) {
             findings.push(finding(
                 "Metadata: entity identifiers",
@@ -300,6 +310,61 @@ fn check_keys(object: &Map<String, Value>, id: &str, terms: &Terms, findings: &m
                 None,
                 format!("{key:?} is neither a term nor a compact IRI of the context: JSON-LD processors drop it; define it in an extra context"),
             )),
+        }
+    }
+}
+
+/// Whether a relative `@id` climbs out of the crate root or is an absolute path.
+fn escapes(id: &str) -> bool {
+    let has_scheme = id.split_once(':').is_some_and(|(scheme, _)| {
+        scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    if has_scheme || id.starts_with('#') || id.starts_with("_:") {
+        return false;
+    }
+    let path = id.split(['#', '?']).next().unwrap_or("");
+    if path.starts_with('/') {
+        return true;
+    }
+    let mut depth = 0i32;
+    for segment in path.split('/') {
+        match segment {
+            ".." => depth -= 1,
+            "." | "" => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escapes;
+
+    #[test]
+    fn escaping_ids() {
+        for bad in ["../x", "a/../../x", "/etc/passwd", "./../x"] {
+            assert!(escapes(bad), "{bad}");
+        }
+        for ok in [
+            "./",
+            "data/x.csv",
+            "a/../b",
+            "#person",
+            "https://example.org/../x",
+            "urn:x:..",
+            "_:b0",
+        ] {
+            assert!(!escapes(ok), "{ok}");
         }
     }
 }

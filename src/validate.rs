@@ -18,8 +18,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Where relative `@id`s resolve while the crate is RDF; shapes name the descriptor
-/// `<ro-crate-metadata.json>` against the same base.
-const BASE: &str = "arcp://name,validated-crate/";
+/// `<ro-crate-metadata.json>` against the same base. It has a path segment of its own so that
+/// an `@id` climbing out with `..` or starting with `/` resolves outside it, and so is never
+/// taken for a file of the crate.
+const BASE: &str = "arcp://name,validated-crate/crate/";
 
 /// The profiles trecrate can check, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -128,13 +130,14 @@ impl CrateReport {
     }
 }
 
-const FORM_CHECKS: [&str; 7] = [
+const FORM_CHECKS: [&str; 8] = [
     "Metadata: UTF-8",
     "Metadata: JSON",
     "Metadata: JSON-LD form",
     "Metadata: JSON-LD context",
     "Metadata: flattened @graph",
     "Metadata: entity identifiers",
+    "Metadata: entity types",
     "Metadata: compacted keys",
 ];
 

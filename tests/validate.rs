@@ -1,0 +1,629 @@
+//! `trecrate validate`: one failing crate per check, each with its expected finding, and the
+//! inputs that must never crash or hang it.
+
+mod common;
+
+use common::{stderr, trecrate, Fixture, Scratch, EXAMPLES};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A fresh release of the first example, to break in one way per test.
+fn release(name: &str) -> (Fixture, PathBuf) {
+    let f = Fixture::new(name);
+    let output = f.release(&["--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let dir = f.crate_dir();
+    (f, dir)
+}
+
+fn validate(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["validate", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = trecrate(&all);
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{err}");
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), report)
+}
+
+fn metadata(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("ro-crate-metadata.json")).unwrap()).unwrap()
+}
+
+fn write_metadata(dir: &Path, value: &Value) {
+    std::fs::write(
+        dir.join("ro-crate-metadata.json"),
+        serde_json::to_vec_pretty(value).unwrap(),
+    )
+    .unwrap();
+}
+
+fn entity<'a>(m: &'a mut Value, id: &str) -> &'a mut Value {
+    m["@graph"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["@id"] == id)
+        .unwrap()
+}
+
+/// Asserts the report has a finding of this severity and check about `entity`.
+fn has(report: &Value, severity: &str, check: &str, entity: &str) {
+    let found = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| {
+            f["severity"] == severity
+                && f["check"] == check
+                && f["entity"].as_str().unwrap_or("").contains(entity)
+        });
+    assert!(
+        found,
+        "no {severity} [{check}] on {entity:?} in\n{report:#}"
+    );
+}
+
+/// One broken crate per case: mutate a fresh release, expect exit 1 and the finding.
+fn broken(
+    name: &str,
+    mutate: impl FnOnce(&Path),
+    level: &str,
+    severity: &str,
+    check: &str,
+    entity: &str,
+) {
+    let (_f, dir) = release(name);
+    mutate(&dir);
+    let (code, report) = validate(&[dir.to_str().unwrap(), "--level", level]);
+    assert_eq!(code, 1, "{name}: {report:#}");
+    assert_eq!(report["passed"], false, "{name}");
+    has(&report, severity, check, entity);
+}
+
+#[test]
+fn releases_pass_every_profile_they_declare_in_every_form() {
+    for example in EXAMPLES {
+        let f = Fixture::of(example, "valid");
+        assert!(f.release(&["--quiet"]).status.success());
+        let dir = f.crate_dir();
+        let zip = f.out.join(format!("ro-crate-{}.zip", f.request_id()));
+        let metadata_file = dir.join("ro-crate-metadata.json");
+        for target in [&dir, &zip, &metadata_file] {
+            let (code, report) = validate(&[target.to_str().unwrap(), "--level", "optional"]);
+            assert_eq!(code, 0, "{}: {report:#}", target.display());
+            assert_eq!(report["passed"], true);
+            assert_eq!(
+                report["profile"],
+                json!(["ro-crate-1.1", "trecrate-release"])
+            );
+            assert_eq!(report["findings"], json!([]));
+            let stats = &report["statistics"];
+            assert!(stats["checks_run"].as_u64().unwrap() >= 20, "{stats}");
+            assert_eq!(stats["checks_run"], stats["checks_passed"]);
+        }
+    }
+}
+
+#[test]
+fn json_form_checks() {
+    broken(
+        "utf8",
+        |d| {
+            std::fs::write(
+                d.join("ro-crate-metadata.json"),
+                b"{\"@context\": \"\xff\"}",
+            )
+            .unwrap()
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: UTF-8",
+        "ro-crate-metadata.json",
+    );
+    broken(
+        "truncated",
+        |d| {
+            let text = std::fs::read_to_string(d.join("ro-crate-metadata.json")).unwrap();
+            std::fs::write(d.join("ro-crate-metadata.json"), &text[..text.len() / 3]).unwrap();
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: JSON",
+        "ro-crate-metadata.json",
+    );
+    broken(
+        "deep",
+        |d| {
+            let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+            std::fs::write(d.join("ro-crate-metadata.json"), text).unwrap();
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: JSON",
+        "ro-crate-metadata.json",
+    );
+    broken(
+        "no-graph",
+        |d| {
+            write_metadata(
+                d,
+                &json!({"@context": "https://w3id.org/ro/crate/1.1/context"}),
+            )
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: JSON-LD form",
+        "ro-crate-metadata.json",
+    );
+    broken(
+        "unknown-key",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "./")["colour"] = "blue".into();
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: compacted keys",
+        "./",
+    );
+    broken(
+        "nested",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "./")["author"] =
+                json!({"@id": "#x", "@type": "Person", "name": "Nested"});
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: flattened @graph",
+        "./",
+    );
+    broken(
+        "no-type",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "#approval")
+                .as_object_mut()
+                .unwrap()
+                .remove("@type");
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: entity types",
+        "#approval",
+    );
+    broken(
+        "duplicate-id",
+        |d| {
+            let mut m = metadata(d);
+            let copy = entity(&mut m, "#approval").clone();
+            m["@graph"].as_array_mut().unwrap().push(copy);
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Metadata: entity identifiers",
+        "#approval",
+    );
+}
+
+#[test]
+fn an_unknown_context_is_named_and_never_fetched() {
+    let (f, dir) = release("unknown-context");
+    let mut m = metadata(&dir);
+    m["@context"] = json!(["https://w3id.org/ro/crate/1.1/context", "https://example.org/private-context",
+        {"tre": "https://karectl.example/trevor/context#", "sha256": "http://schema.org/sha256"}]);
+    write_metadata(&dir, &m);
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    has(
+        &report,
+        "REQUIRED",
+        "Metadata: JSON-LD context",
+        "ro-crate-metadata.json",
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("https://example.org/private-context"),
+        "{text}"
+    );
+    // Supplied locally, the same crate passes.
+    let ctx = f.scratch.join("private.jsonld");
+    std::fs::write(
+        &ctx,
+        r#"{"@context": {"colourful": "https://example.org/colourful"}}"#,
+    )
+    .unwrap();
+    let arg = format!("https://example.org/private-context={}", ctx.display());
+    let (code, report) = validate(&[dir.to_str().unwrap(), "--context", &arg]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn graph_checks_from_the_shapes() {
+    broken(
+        "no-date",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "./")
+                .as_object_mut()
+                .unwrap()
+                .remove("datePublished");
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Root Data Entity",
+        "./",
+    );
+    broken(
+        "bad-date",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "./")["datePublished"] = "last Tuesday".into();
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Root Data Entity",
+        "./",
+    );
+    broken(
+        "root-id",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "ro-crate-metadata.json")["about"] = json!({"@id": "#root"});
+            entity(&mut m, "./")["@id"] = "#root".into();
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Root Data Entity",
+        "#root",
+    );
+    broken(
+        "descriptor",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "ro-crate-metadata.json")["@type"] = "Thing".into();
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "RO-Crate Metadata Descriptor",
+        "ro-crate-metadata.json",
+    );
+    broken(
+        "unreachable-file",
+        |d| {
+            let mut m = metadata(d);
+            let parts = entity(&mut m, "./")["hasPart"].as_array_mut().unwrap();
+            parts.retain(|p| p["@id"] != "data/obj-003_v1.md");
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "File Data Entity",
+        "data/obj-003_v1.md",
+    );
+    broken(
+        "no-encoding-format",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "data/obj-001_v2.csv")
+                .as_object_mut()
+                .unwrap()
+                .remove("encodingFormat");
+            write_metadata(d, &m);
+        },
+        "recommended",
+        "RECOMMENDED",
+        "File Data Entity: encodingFormat",
+        "data/obj-001_v2.csv",
+    );
+}
+
+#[test]
+fn the_release_profile_is_rechecked() {
+    broken(
+        "no-sha",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "data/obj-002_v1.csv")
+                .as_object_mut()
+                .unwrap()
+                .remove("sha256");
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Release: File",
+        "data/obj-002_v1.csv",
+    );
+    broken(
+        "one-checker",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "#approval")["agent"] = json!({"@id": "#person-u-0013"});
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Release: approval",
+        "#approval",
+    );
+    broken(
+        "self-approval",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "#approval")["agent"] = json!([{"@id": "#person-u-0013"}, {"@id": "https://orcid.org/0000-0002-1825-0097"}]);
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Release: approval",
+        "#approval",
+    );
+}
+
+#[test]
+fn payload_checks() {
+    broken(
+        "sha-mismatch",
+        |d| {
+            let path = d.join("data/obj-001_v2.csv");
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes[3] ^= 1;
+            std::fs::write(path, bytes).unwrap();
+        },
+        "required",
+        "REQUIRED",
+        "Payload: sizes and checksums match",
+        "data/obj-001_v2.csv",
+    );
+    broken(
+        "size-mismatch",
+        |d| {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(d.join("data/obj-003_v1.md"))
+                .unwrap()
+                .write_all(b"!")
+                .unwrap();
+        },
+        "required",
+        "REQUIRED",
+        "Payload: sizes and checksums match",
+        "data/obj-003_v1.md",
+    );
+    broken(
+        "missing",
+        |d| std::fs::remove_file(d.join("data/obj-002_v1.csv")).unwrap(),
+        "required",
+        "REQUIRED",
+        "Payload: data entities exist",
+        "data/obj-002_v1.csv",
+    );
+    broken(
+        "undescribed",
+        |d| std::fs::write(d.join("data/extra.txt"), "stowaway").unwrap(),
+        "recommended",
+        "RECOMMENDED",
+        "Payload: every file is described",
+        "data/extra.txt",
+    );
+    broken(
+        "dotdot",
+        |d| {
+            let mut m = metadata(d);
+            entity(&mut m, "./")["hasPart"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"@id": "../secret.txt"}));
+            m["@graph"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"@id": "../secret.txt", "@type": "File", "name": "x"}));
+            write_metadata(d, &m);
+        },
+        "required",
+        "REQUIRED",
+        "Payload: paths stay inside the crate",
+        "",
+    );
+    broken(
+        "symlink",
+        |d| {
+            let outside = d.parent().unwrap().join("outside.txt");
+            std::fs::write(&outside, "not yours").unwrap();
+            std::os::unix::fs::symlink(&outside, d.join("data/link.txt")).unwrap();
+        },
+        "required",
+        "REQUIRED",
+        "Payload: paths stay inside the crate",
+        "data/link.txt",
+    );
+    // --metadata-only skips the payload.
+    let (_f, dir) = release("metadata-only");
+    std::fs::remove_file(dir.join("data/obj-002_v1.csv")).unwrap();
+    let (code, _) = validate(&[dir.to_str().unwrap(), "--metadata-only"]);
+    assert_eq!(code, 0);
+}
+
+fn write_zip(path: &Path, entries: &[(&str, Vec<u8>, zip::CompressionMethod)]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, bytes, method) in entries {
+        let options = zip::write::SimpleFileOptions::default().compression_method(*method);
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn zips_are_read_in_place_and_never_trusted() {
+    let (f, dir) = release("zips");
+    let metadata = std::fs::read(dir.join("ro-crate-metadata.json")).unwrap();
+    let mut entries: Vec<(&str, Vec<u8>, zip::CompressionMethod)> = vec![(
+        "ro-crate-metadata.json",
+        metadata.clone(),
+        zip::CompressionMethod::Deflated,
+    )];
+    let names = [
+        "data/obj-001_v2.csv",
+        "data/obj-002_v1.csv",
+        "data/obj-003_v1.md",
+        "data/obj-004_v1.png",
+    ];
+    for name in names {
+        entries.push((
+            name,
+            std::fs::read(dir.join(name)).unwrap(),
+            zip::CompressionMethod::Deflated,
+        ));
+    }
+    // In a single top folder, as zips of a directory often are: still found.
+    let nested: Vec<(String, Vec<u8>)> = entries
+        .iter()
+        .map(|(n, b, _)| (format!("crate/{n}"), b.clone()))
+        .collect();
+    let folder_zip = f.scratch.join("folder.zip");
+    let nested_refs: Vec<(&str, Vec<u8>, zip::CompressionMethod)> = nested
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.clone(), zip::CompressionMethod::Stored))
+        .collect();
+    write_zip(&folder_zip, &nested_refs);
+    let (code, report) = validate(&[folder_zip.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+
+    let evil = f.scratch.join("evil.zip");
+    let mut with_escape = entries.clone();
+    with_escape.push((
+        "../../escape.txt",
+        b"gotcha".to_vec(),
+        zip::CompressionMethod::Stored,
+    ));
+    with_escape.push((
+        "data/bomb.bin",
+        vec![0u8; 64 << 20],
+        zip::CompressionMethod::Deflated,
+    ));
+    write_zip(&evil, &with_escape);
+    let (code, report) = validate(&[evil.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    has(
+        &report,
+        "REQUIRED",
+        "Payload: paths stay inside the crate",
+        "../../escape.txt",
+    );
+    has(
+        &report,
+        "REQUIRED",
+        "Payload: zip entries are not zip bombs",
+        "data/bomb.bin",
+    );
+    assert!(!f
+        .scratch
+        .path()
+        .parent()
+        .unwrap()
+        .join("escape.txt")
+        .exists());
+
+    let unreadable = f.scratch.join("broken.zip");
+    std::fs::write(&unreadable, b"PK\x03\x04 this is not really a zip").unwrap();
+    let output = trecrate(&["validate", unreadable.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unreadable zip"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn unreadable_crates_exit_2_with_a_clear_message() {
+    let scratch = Scratch::new("not-crates");
+    let empty = scratch.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let dir_metadata = scratch.join("dir-metadata");
+    std::fs::create_dir_all(dir_metadata.join("ro-crate-metadata.json")).unwrap();
+    let text = scratch.join("notes.txt");
+    std::fs::write(&text, "hello").unwrap();
+    for (path, message) in [
+        (empty.clone(), "no ro-crate-metadata.json"),
+        (dir_metadata.clone(), "is a directory"),
+        (text.clone(), "not an RO-Crate"),
+        (scratch.join("nowhere"), "no such file"),
+    ] {
+        let output = trecrate(&["validate", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "{}", path.display());
+        assert!(
+            stderr(&output).contains(message),
+            "{}: {}",
+            path.display(),
+            stderr(&output)
+        );
+    }
+    // One good crate and one unreadable: the worst outcome wins, and the good one is reported.
+    let (_f, dir) = release("mixed");
+    let output = trecrate(&["validate", dir.to_str().unwrap(), empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("PASSED"));
+}
+
+#[test]
+fn a_large_metadata_file_is_bounded() {
+    let (f, dir) = release("large");
+    let mut m = metadata(&dir);
+    entity(&mut m, "./")["description"] = "x".repeat(100 << 20).into();
+    write_metadata(&dir, &m);
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "a 100 MB description is large but valid: {report:#}"
+    );
+    let output = trecrate(&[
+        "validate",
+        dir.to_str().unwrap(),
+        "--max-metadata-bytes",
+        "1000000",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("over the 1000000-byte limit"),
+        "{}",
+        stderr(&output)
+    );
+    drop(f);
+}
+
+#[test]
+fn levels_decide_what_counts_and_text_reports_group_by_severity() {
+    let (_f, dir) = release("levels");
+    std::fs::write(dir.join("data/extra.txt"), "stowaway").unwrap();
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(
+        code, 0,
+        "a RECOMMENDED finding does not count at the default level"
+    );
+    assert_eq!(report["findings"], json!([]));
+    assert_eq!(report["statistics"]["findings"]["RECOMMENDED"], 1);
+    let (code, report) = validate(&[dir.to_str().unwrap(), "--level", "recommended"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["passed"], false);
+    let output = trecrate(&["validate", dir.to_str().unwrap(), "--level", "optional"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("FAILED"), "{text}");
+    assert!(text.contains("  RECOMMENDED (1)"), "{text}");
+    assert!(
+        text.contains("[Payload: every file is described] data/extra.txt"),
+        "{text}"
+    );
+}
