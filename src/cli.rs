@@ -95,6 +95,8 @@ pub enum LevelArg {
 pub enum FormatArg {
     Text,
     Json,
+    /// A SHACL validation report, as RDF
+    Turtle,
 }
 
 const RELEASE_HELP: &str = "\

@@ -73,6 +73,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
     let text = match args.format {
         FormatArg::Text => trecrate::report::text(&reports, level),
         FormatArg::Json => trecrate::report::json(&reports, level),
+        FormatArg::Turtle => trecrate::report::turtle(&reports, level),
     };
     if !reports.is_empty() {
         let mut out = std::io::stdout().lock();

@@ -163,3 +163,168 @@ fn sanitize(text: &str) -> String {
         })
         .collect()
 }
+
+const SH: &str = "http://www.w3.org/ns/shacl#";
+const TRECRATE: &str = "https://w3id.org/trecrate/ns#";
+
+/// A SHACL validation report (<https://www.w3.org/TR/shacl/#validation-report>) per crate, in
+/// Turtle. Focus nodes inside a crate directory are `file:` IRIs of that directory; findings
+/// not made by shapes (JSON form, payload) are results too, named by `trecrate:check`.
+pub fn turtle(reports: &[CrateReport], level: Level) -> String {
+    use oxigraph::io::{RdfFormat, RdfSerializer};
+    use oxigraph::model::vocab::rdf;
+    use oxigraph::model::{BlankNode, Literal, NamedNode, Term, Triple};
+
+    let sh = |local: &str| NamedNode::new_unchecked(format!("{SH}{local}"));
+    let own = |local: &str| NamedNode::new_unchecked(format!("{TRECRATE}{local}"));
+    let mut triples = Vec::new();
+    for r in reports {
+        let report = BlankNode::default();
+        let base = crate_base_iri(&r.crate_path);
+        triples.push(Triple::new(
+            report.clone(),
+            rdf::TYPE,
+            sh("ValidationReport"),
+        ));
+        triples.push(Triple::new(
+            report.clone(),
+            sh("conforms"),
+            Literal::from(r.passed(level)),
+        ));
+        triples.push(Triple::new(
+            report.clone(),
+            own("crate"),
+            Literal::new_simple_literal(&r.crate_path),
+        ));
+        for f in counted(r, level) {
+            let result = BlankNode::default();
+            triples.push(Triple::new(report.clone(), sh("result"), result.clone()));
+            triples.push(Triple::new(
+                result.clone(),
+                rdf::TYPE,
+                sh("ValidationResult"),
+            ));
+            let severity = match f.level {
+                Level::Required => "Violation",
+                Level::Recommended => "Warning",
+                Level::Optional => "Info",
+            };
+            triples.push(Triple::new(
+                result.clone(),
+                sh("resultSeverity"),
+                sh(severity),
+            ));
+            let focus: Term = match entity_iri(&f.entity, &base) {
+                Some(iri) => iri.into(),
+                None => BlankNode::default().into(),
+            };
+            triples.push(Triple::new(result.clone(), sh("focusNode"), focus));
+            match f.property.as_deref().and_then(property_iri) {
+                Some(path) => triples.push(Triple::new(result.clone(), sh("resultPath"), path)),
+                None => {
+                    if let Some(p) = &f.property {
+                        triples.push(Triple::new(
+                            result.clone(),
+                            own("property"),
+                            Literal::new_simple_literal(p),
+                        ));
+                    }
+                }
+            }
+            if let Some(v) = &f.value {
+                triples.push(Triple::new(
+                    result.clone(),
+                    sh("value"),
+                    Literal::new_simple_literal(v),
+                ));
+            }
+            triples.push(Triple::new(
+                result.clone(),
+                sh("resultMessage"),
+                Literal::new_simple_literal(&f.message),
+            ));
+            triples.push(Triple::new(
+                result.clone(),
+                own("check"),
+                Literal::new_simple_literal(&f.check),
+            ));
+        }
+    }
+    let mut serializer = RdfSerializer::from_format(RdfFormat::Turtle);
+    for (prefix, iri) in [
+        ("sh", SH),
+        ("trecrate", TRECRATE),
+        ("schema", "http://schema.org/"),
+    ] {
+        serializer = match serializer.clone().with_prefix(prefix, iri) {
+            Ok(s) => s,
+            Err(_) => serializer,
+        };
+    }
+    let mut writer = serializer.for_writer(Vec::new());
+    for t in &triples {
+        let _ = writer.serialize_triple(t);
+    }
+    writer
+        .finish()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+/// `file:` IRI of a crate directory (or of the directory holding a zip or metadata file).
+fn crate_base_iri(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let dir = if absolute.is_dir() {
+        absolute
+    } else {
+        absolute.parent().map(|p| p.to_owned()).unwrap_or(absolute)
+    };
+    let mut text = String::from("file://");
+    for c in dir.to_string_lossy().chars() {
+        match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '/' | '-' | '.' | '_' | '~' => text.push(c),
+            other => {
+                let mut buf = [0u8; 4];
+                for b in other.encode_utf8(&mut buf).bytes() {
+                    text.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    if !text.ends_with('/') {
+        text.push('/');
+    }
+    text
+}
+
+fn entity_iri(entity: &str, base: &str) -> Option<oxigraph::model::NamedNode> {
+    use oxigraph::model::NamedNode;
+    if entity.starts_with('(') {
+        return None;
+    }
+    if let Ok(iri) = NamedNode::new(entity) {
+        return Some(iri);
+    }
+    let relative = entity.strip_prefix("./").unwrap_or(entity);
+    NamedNode::new(format!("{base}{relative}")).ok()
+}
+
+fn property_iri(property: &str) -> Option<oxigraph::model::NamedNode> {
+    use oxigraph::model::NamedNode;
+    const PREFIXES: [(&str, &str); 4] = [
+        ("schema:", "http://schema.org/"),
+        ("dct:", "http://purl.org/dc/terms/"),
+        ("rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+        ("tre:", crate::vocab::TRE),
+    ];
+    for (prefix, namespace) in PREFIXES {
+        if let Some(local) = property.strip_prefix(prefix) {
+            return NamedNode::new(format!("{namespace}{local}")).ok();
+        }
+    }
+    property
+        .contains("://")
+        .then(|| NamedNode::new(property).ok())
+        .flatten()
+}

@@ -627,3 +627,34 @@ fn levels_decide_what_counts_and_text_reports_group_by_severity() {
         "{text}"
     );
 }
+
+#[test]
+fn turtle_reports_are_shacl_validation_reports() {
+    let corpus = common::root().join("tests/corpus/sapporo/run-crate");
+    let output = trecrate(&["validate", corpus.to_str().unwrap(), "--format", "turtle"]);
+    assert_eq!(output.status.code(), Some(1));
+    let store = oxigraph::store::Store::new().unwrap();
+    store
+        .load_from_reader(oxigraph::io::RdfFormat::Turtle, output.stdout.as_slice())
+        .unwrap();
+    let query = "PREFIX sh: <http://www.w3.org/ns/shacl#>
+        SELECT ?focus WHERE { ?r a sh:ValidationReport ; sh:conforms false ; sh:result ?x .
+                              ?x sh:resultSeverity sh:Violation ; sh:focusNode ?focus } ORDER BY ?focus";
+    let oxigraph::sparql::QueryResults::Solutions(rows) = oxigraph::sparql::SparqlEvaluator::new()
+        .parse_query(query)
+        .unwrap()
+        .on_store(&store)
+        .execute()
+        .unwrap()
+    else {
+        panic!("not a SELECT")
+    };
+    let focus: Vec<String> = rows
+        .map(|r| r.unwrap().get("focus").unwrap().to_string())
+        .collect();
+    assert_eq!(focus.len(), 2, "{focus:?}");
+    assert!(
+        focus[0].ends_with("run-crate/outputs/ERR034597_1.small.fq.trimmed.1P.fq>"),
+        "{focus:?}"
+    );
+}
