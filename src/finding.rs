@@ -44,3 +44,23 @@ pub struct Finding {
     /// What is wrong and what to do, in plain words.
     pub message: String,
 }
+
+impl Finding {
+    pub fn new(
+        level: Level,
+        check: &str,
+        entity: &str,
+        property: Option<&str>,
+        value: Option<String>,
+        message: String,
+    ) -> Self {
+        Finding {
+            level,
+            check: check.to_owned(),
+            entity: entity.to_owned(),
+            property: property.map(str::to_owned),
+            value,
+            message,
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub struct Form {
     pub contexts_resolved: bool,
 }
 
+/// A REQUIRED finding: everything wrong with the JSON form is.
 fn finding(
     check: &str,
     entity: &str,
@@ -21,14 +22,7 @@ fn finding(
     value: Option<String>,
     message: String,
 ) -> Finding {
-    Finding {
-        level: Level::Required,
-        check: check.to_owned(),
-        entity: entity.to_owned(),
-        property: property.map(str::to_owned),
-        value,
-        message,
-    }
+    Finding::new(Level::Required, check, entity, property, value, message)
 }
 
 pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
@@ -230,14 +224,15 @@ fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
             }
         };
         if escapes(&id) {
-            findings.push(Finding {
-                level: Level::Required,
-                check: "Payload: paths stay inside the crate".into(),
-                entity: id.clone(),
-                property: Some("@id".into()),
-                value: None,
-                message: "this @id leaves the crate root (`..` or an absolute path); it is not followed. Use a path inside the crate or an absolute URI".into(),
-            });
+            findings.push(finding(
+                "Payload: paths stay inside the crate",
+                &id,
+                Some("@id"),
+                None,
+                "this @id leaves the crate root (`..` or an absolute path); it is not followed. \
+                 Use a path inside the crate or an absolute URI"
+                    .into(),
+            ));
         }
         if object.contains_key("@id") && !seen.insert(id.clone()) {
             findings.push(finding(
@@ -295,14 +290,14 @@ fn check_keys(object: &Map<String, Value>, id: &str, terms: &Terms, findings: &m
         }
         match key.split_once(':') {
             Some((prefix, rest)) if terms.terms.contains_key(prefix) && !rest.starts_with("//") => {}
-            Some((_, rest)) if rest.starts_with("//") || key.starts_with("urn:") => findings.push(Finding {
-                level: Level::Recommended,
-                check: "Metadata: compacted keys".into(),
-                entity: id.to_owned(),
-                property: Some(key.clone()),
-                value: None,
-                message: "an absolute IRI as key; add a term for it to the context".into(),
-            }),
+            Some((_, rest)) if rest.starts_with("//") || key.starts_with("urn:") => findings.push(Finding::new(
+                Level::Recommended,
+                "Metadata: compacted keys",
+                id,
+                Some(key),
+                None,
+                "an absolute IRI as key; add a term for it to the context".into(),
+            )),
             _ => findings.push(finding(
                 "Metadata: compacted keys",
                 id,

@@ -220,14 +220,14 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
 }
 
 fn escape_finding(entity: &str, message: String) -> Finding {
-    Finding {
-        level: Level::Required,
-        check: "Payload: paths stay inside the crate".into(),
-        entity: entity.to_owned(),
-        property: None,
-        value: None,
+    Finding::new(
+        Level::Required,
+        "Payload: paths stay inside the crate",
+        entity,
+        None,
+        None,
         message,
-    }
+    )
 }
 
 /// Regular files under `root`, relative, with symbolic links resolved only when they stay inside.
@@ -329,14 +329,14 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
         }
         let (size, compressed) = (entry.size(), entry.compressed_size());
         if size > (1 << 20) && size / compressed.max(1) > BOMB_RATIO {
-            findings.push(Finding {
-                level: Level::Required,
-                check: "Payload: zip entries are not zip bombs".into(),
-                entity: raw.clone(),
-                property: None,
-                value: Some(format!("{size} bytes from {compressed}")),
-                message: format!("inflates {}x; it was not read", size / compressed.max(1)),
-            });
+            findings.push(Finding::new(
+                Level::Required,
+                "Payload: zip entries are not zip bombs",
+                &raw,
+                None,
+                Some(format!("{size} bytes from {compressed}")),
+                format!("inflates {}x; it was not read", size / compressed.max(1)),
+            ));
             continue;
         }
         entries.push((raw, i, size));

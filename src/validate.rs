@@ -184,14 +184,14 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
                     findings.extend(check_payload(&graph, &mut opened)?);
                 }
             }
-            Err(message) => findings.push(Finding {
-                level: Level::Required,
-                check: "Metadata: JSON-LD form".into(),
-                entity: opened.metadata_name.clone(),
-                property: None,
-                value: None,
-                message: format!("not valid JSON-LD: {message}"),
-            }),
+            Err(message) => findings.push(Finding::new(
+                Level::Required,
+                "Metadata: JSON-LD form",
+                &opened.metadata_name,
+                None,
+                None,
+                format!("not valid JSON-LD: {message}"),
+            )),
         }
     }
     if profiles.is_empty() {
@@ -311,24 +311,6 @@ fn text(term: Option<&Term>) -> Option<String> {
     }
 }
 
-fn payload_finding(
-    level: Level,
-    check: &str,
-    entity: &str,
-    property: Option<&str>,
-    value: Option<String>,
-    message: String,
-) -> Finding {
-    Finding {
-        level,
-        check: check.to_owned(),
-        entity: entity.to_owned(),
-        property: property.map(str::to_owned),
-        value,
-        message,
-    }
-}
-
 /// Data entities against the bytes: existence, sizes, checksums, and undescribed files.
 fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, ValidateError> {
     let mut findings = Vec::new();
@@ -350,7 +332,7 @@ fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, Val
         let path = match decode_path(relative) {
             Some(p) => p,
             None => {
-                findings.push(payload_finding(
+                findings.push(Finding::new(
                     Level::Required,
                     "Payload: paths stay inside the crate",
                     &display,
@@ -376,7 +358,7 @@ fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, Val
             (Some(e), _) => e.size,
             (None, Some(t)) => t.len() as u64,
             (None, None) => {
-                findings.push(payload_finding(
+                findings.push(Finding::new(
                     Level::Required,
                     "Payload: data entities exist",
                     &display,
@@ -390,7 +372,7 @@ fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, Val
         let size = text(row.get("size"));
         if let Some(claimed) = &size {
             if claimed.trim().parse::<u64>().ok() != Some(actual_size) {
-                findings.push(payload_finding(
+                findings.push(Finding::new(
                     Level::Required,
                     "Payload: sizes and checksums match",
                     &display,
@@ -420,7 +402,7 @@ fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, Val
         let actual = digests.finish();
         for (kind, claimed) in sums {
             if actual[kind] != claimed {
-                findings.push(payload_finding(
+                findings.push(Finding::new(
                     Level::Required,
                     "Payload: sizes and checksums match",
                     &display,
@@ -439,7 +421,7 @@ fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, Val
             let covered = described.contains(file)
                 || directories.iter().any(|d| file.starts_with(d.as_str()));
             if !metadata && !covered {
-                findings.push(payload_finding(
+                findings.push(Finding::new(
                     Level::Recommended,
                     "Payload: every file is described",
                     file,

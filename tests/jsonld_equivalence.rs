@@ -6,8 +6,8 @@ mod common;
 use common::Fixture;
 use oxigraph::io::RdfFormat;
 use oxigraph::store::Store;
+use trecrate::build;
 use trecrate::jsonld::{serialize_with, Compaction, Context};
-use trecrate::{build, ReleaseOptions};
 
 fn context(namespace: &str) -> Context {
     Context::new(
@@ -16,22 +16,6 @@ fn context(namespace: &str) -> Context {
         namespace,
     )
     .unwrap()
-}
-
-fn options(f: &Fixture, namespace: &str) -> ReleaseOptions {
-    ReleaseOptions {
-        export: f.export.clone(),
-        quarantine: f.quarantine.clone(),
-        out: f.out.clone(),
-        force: false,
-        publisher: trecrate::load::Publisher {
-            name: "KARECTL Trusted Research Environment".into(),
-            url: "https://karectl.example/".into(),
-        },
-        tre_namespace: namespace.into(),
-        assets: Default::default(),
-        deflate_level: 6,
-    }
 }
 
 fn assert_same(graph: &Store, base: &str, context: &Context, what: &str) {
@@ -64,7 +48,7 @@ fn release_crates_compact_identically() {
     for (name, edit, namespace) in cases {
         let f = Fixture::new(&format!("equiv-{name}"));
         f.edit(edit);
-        let built = build(&options(&f, namespace), &mut |_| {}).unwrap();
+        let built = build(&f.options(namespace), &mut |_| {}).unwrap();
         let ctx = context(namespace);
         assert_same(&built.graph, &built.base, &ctx, name);
         assert_eq!(

@@ -161,20 +161,7 @@ fn pyld_reads_the_metadata_as_the_graph_the_construct_queries_built() {
 
 fn pyld_matches(example: &str) {
     let f = Fixture::of(example, "pyld");
-    let options = trecrate::ReleaseOptions {
-        export: f.export.clone(),
-        quarantine: f.quarantine.clone(),
-        out: f.out.clone(),
-        force: false,
-        publisher: trecrate::load::Publisher {
-            name: "KARECTL Trusted Research Environment".into(),
-            url: "https://karectl.example/".into(),
-        },
-        tre_namespace: trecrate::vocab::TRE.into(),
-        assets: Default::default(),
-        deflate_level: 6,
-    };
-    let built = trecrate::build(&options, &mut |_| {}).unwrap();
+    let built = trecrate::build(&f.options(trecrate::vocab::TRE), &mut |_| {}).unwrap();
     let mut expected = Vec::new();
     built
         .graph

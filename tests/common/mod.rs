@@ -101,6 +101,23 @@ impl Fixture {
         trecrate(&args)
     }
 
+    /// Library options for releasing this fixture, as the CLI's defaults would give.
+    pub fn options(&self, tre_namespace: &str) -> trecrate::ReleaseOptions {
+        trecrate::ReleaseOptions {
+            export: self.export.clone(),
+            quarantine: self.quarantine.clone(),
+            out: self.out.clone(),
+            force: false,
+            publisher: trecrate::load::Publisher {
+                name: "KARECTL Trusted Research Environment".into(),
+                url: "https://karectl.example/".into(),
+            },
+            tre_namespace: tre_namespace.into(),
+            assets: Default::default(),
+            deflate_level: 6,
+        }
+    }
+
     pub fn request_id(&self) -> String {
         self.json()["request"]["id"].as_str().unwrap().to_owned()
     }
