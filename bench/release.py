@@ -1,7 +1,9 @@
 """Time `trecrate release` on synthetic exports; prints wall time, CPU time and peak RSS.
 
-Usage: release.py TRECRATE_BINARY WORK_DIR [--smoke]
+Usage: release.py TRECRATE_BINARY WORK_DIR [--smoke] [--python]
 Sizes: 1,000 and 10,000 files of about 4 KB (median of 3 runs); --smoke: 100 files, 1 run.
+--python also times ro-crate-py writing the same crate (bench/rocrate_py_release.py, which
+hashes with hashlib since ro-crate-py does not), once per size, with the venv's Python.
 Peak RSS comes from the kernel's accounting of the child (wait4 ru_maxrss).
 """
 import os
@@ -15,26 +17,27 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run_once(binary, export_dir, out):
+def run_once(binary, export_dir, out, python=False):
     shutil.rmtree(out, ignore_errors=True)
+    if python:
+        argv = [str(HERE.parent / ".venv/bin/python"), str(HERE / "rocrate_py_release.py"), str(export_dir), str(out)]
+    else:
+        argv = [binary, "release", str(export_dir / "release.json"), "--quarantine",
+                str(export_dir / "quarantine"), "--out", str(out), "--quiet"]
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [binary, "release", str(export_dir / "release.json"), "--quarantine",
-         str(export_dir / "quarantine"), "--out", str(out), "--quiet"],
-        stdout=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"trecrate release failed on {export_dir}")
+        sys.exit(f"{argv[0]} failed on {export_dir}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main():
     binary, work = sys.argv[1], Path(sys.argv[2])
-    smoke = "--smoke" in sys.argv
+    smoke, python = "--smoke" in sys.argv, "--python" in sys.argv
     sizes, runs = ([100], 1) if smoke else ([1000, 10000], 3)
-    print(f"{'files':>7} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'files/s':>9}")
+    print(f"{'files':>7} {'tool':>11} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'files/s':>9}")
     for n in sizes:
         export_dir = work / f"export-{n}"
         if not (export_dir / "release.json").exists():
@@ -44,7 +47,11 @@ def main():
         wall = statistics.median(r[0] for r in results)
         cpu = statistics.median(r[1] for r in results)
         rss = max(r[2] for r in results)
-        print(f"{n:>7} {wall:>8.3f} {cpu:>8.3f} {rss:>12.1f} {n / wall:>9.0f}")
+        print(f"{n:>7} {'trecrate':>11} {wall:>8.3f} {cpu:>8.3f} {rss:>12.1f} {n / wall:>9.0f}")
+        if python:
+            wall_py, cpu_py, rss_py = run_once(binary, export_dir, work / f"out-{n}", python=True)
+            print(f"{n:>7} {'ro-crate-py':>11} {wall_py:>8.3f} {cpu_py:>8.3f} {rss_py:>12.1f} {n / wall_py:>9.0f}"
+                  f"   (trecrate {wall_py / wall:.2f}x faster)")
         shutil.rmtree(work / f"out-{n}", ignore_errors=True)
 
 

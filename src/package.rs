@@ -151,8 +151,12 @@ pub fn write(
         zip: staging.dir.join(format!("{name}.zip")),
         record: staging.dir.join(format!("{name}.release.json")),
     };
-    let (payload_bytes, metadata_sha256) = build(package, &staged, on_file)?;
-    let (zip_sha256, zip_size) = hash_file(&staged.zip)?;
+    let Built {
+        payload_bytes,
+        metadata_sha256,
+        zip_sha256,
+        zip_size,
+    } = build(package, &staged, on_file)?;
     let record = ReleaseRecord {
         format: "trecrate-release-record/1",
         request_id: package.request_id.to_owned(),
@@ -199,20 +203,21 @@ impl Targets {
     }
 }
 
-/// Writes the crate directory and the zip in one pass over the payload; returns the payload
-/// size and the metadata's sha256.
+/// Writes the crate directory and the zip in one pass over the payload.
 fn build(
     package: &Package<'_>,
     staged: &Targets,
     on_file: OnFile<'_>,
-) -> Result<(u64, String), PackageError> {
+) -> Result<Built, PackageError> {
     let zip_error = |source| PackageError::Zip {
         path: staged.zip.clone(),
         source,
     };
     std::fs::create_dir_all(staged.crate_dir.join("data")).map_err(io(&staged.crate_dir))?;
     let zip_file = File::create(&staged.zip).map_err(io(&staged.zip))?;
-    let mut zip = ZipWriter::new(BufWriter::new(zip_file));
+    // Streamed (data descriptors, no seeking back) and hashed on its way to disk: one pass,
+    // and the zip is never read again.
+    let mut zip = ZipWriter::new_stream(Hashing::new(BufWriter::with_capacity(1 << 20, zip_file)));
     let (y, mo, d, h, mi, s) = package.date.utc_fields();
     let date = zip::DateTime::from_date_and_time(
         y.clamp(1980, 2107) as u16,
@@ -301,8 +306,8 @@ fn build(
         bytes_done += size;
         on_file(i + 1, total, bytes_done);
     }
-    let mut writer = zip.finish().map_err(zip_error)?;
-    writer.flush().map_err(io(&staged.zip))?;
+    let hashing = zip.finish().map_err(zip_error)?.into_inner();
+    let (zip_sha256, zip_size, writer) = hashing.finish();
     writer
         .into_inner()
         .map_err(|e| PackageError::Io {
@@ -311,10 +316,54 @@ fn build(
         })?
         .sync_all()
         .map_err(io(&staged.zip))?;
-    Ok((
-        bytes_done,
-        hex(&Sha256::digest(package.metadata.as_bytes())),
-    ))
+    Ok(Built {
+        payload_bytes: bytes_done,
+        metadata_sha256: hex(&Sha256::digest(package.metadata.as_bytes())),
+        zip_sha256,
+        zip_size,
+    })
+}
+
+/// What the single pass over the payload measured.
+struct Built {
+    payload_bytes: u64,
+    metadata_sha256: String,
+    zip_sha256: String,
+    zip_size: u64,
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    fn finish(self) -> (String, u64, W) {
+        (hex(&self.hasher.finalize()), self.size, self.inner)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Formats whose bytes are already compressed: deflating them costs time and saves nothing.
@@ -345,22 +394,6 @@ fn precompressed(media_type: &str) -> bool {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hash_file(path: &Path) -> Result<(String, u64), PackageError> {
-    let mut file = File::open(path).map_err(io(path))?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer).map_err(io(path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), size))
 }
 
 /// The hidden working directory of one run; removed on drop unless the run committed, and the

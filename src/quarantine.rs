@@ -47,15 +47,37 @@ impl Quarantine {
 
     /// The real location of `path`, after following every symbolic link, provided it stays
     /// inside the root. `field` names the export field in errors.
+    ///
+    /// Only the components below the (already canonical) root are inspected, one `lstat`
+    /// each; a symbolic link among them sends the rest through `canonicalize`. Resolving the
+    /// whole path each time re-read the root's own components for every file: 90,000
+    /// `readlink` calls for a 10,000-file release.
     pub fn resolve(&self, field: &str, path: &str) -> Result<PathBuf, QuarantineError> {
-        let candidate = self.root.join(path);
-        let resolved = candidate
-            .canonicalize()
-            .map_err(|_| QuarantineError::Missing {
-                field: field.to_owned(),
-                path: path.to_owned(),
-                root: self.root.clone(),
-            })?;
+        let missing = || QuarantineError::Missing {
+            field: field.to_owned(),
+            path: path.to_owned(),
+            root: self.root.clone(),
+        };
+        let mut resolved = self.root.clone();
+        let mut components = Path::new(path).components().peekable();
+        let mut is_file = false;
+        while let Some(component) = components.next() {
+            let std::path::Component::Normal(name) = component else {
+                continue;
+            };
+            resolved.push(name);
+            let meta = resolved.symlink_metadata().map_err(|_| missing())?;
+            if meta.file_type().is_symlink() {
+                let rest: PathBuf = components.by_ref().collect();
+                if !rest.as_os_str().is_empty() {
+                    resolved.push(rest);
+                }
+                resolved = resolved.canonicalize().map_err(|_| missing())?;
+                is_file = resolved.is_file();
+                break;
+            }
+            is_file = meta.is_file();
+        }
         if !resolved.starts_with(&self.root) {
             return Err(QuarantineError::Escapes {
                 field: field.to_owned(),
@@ -64,12 +86,59 @@ impl Quarantine {
                 root: self.root.clone(),
             });
         }
-        if !resolved.is_file() {
+        if !is_file {
             return Err(QuarantineError::NotAFile {
                 field: field.to_owned(),
                 path: path.to_owned(),
             });
         }
         Ok(resolved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbolic_links_are_followed_only_inside_the_root() {
+        let base = std::env::temp_dir().join(format!("trecrate-quarantine-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir_all(base.join("outside")).unwrap();
+        std::fs::write(root.join("real/a.csv"), "a").unwrap();
+        std::fs::write(base.join("outside/b.csv"), "b").unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("inner-link")).unwrap();
+        std::os::unix::fs::symlink(base.join("outside"), root.join("outer-link")).unwrap();
+        std::os::unix::fs::symlink(base.join("outside/b.csv"), root.join("real/b.csv")).unwrap();
+        let q = Quarantine::open(&root).unwrap();
+
+        assert!(q
+            .resolve("f", "real/a.csv")
+            .unwrap()
+            .ends_with("real/a.csv"));
+        assert!(q
+            .resolve("f", "inner-link/a.csv")
+            .unwrap()
+            .ends_with("real/a.csv"));
+        for escaping in ["outer-link/b.csv", "real/b.csv"] {
+            assert!(
+                matches!(
+                    q.resolve("f", escaping),
+                    Err(QuarantineError::Escapes { .. })
+                ),
+                "{escaping}"
+            );
+        }
+        assert!(matches!(
+            q.resolve("f", "real"),
+            Err(QuarantineError::NotAFile { .. })
+        ));
+        assert!(matches!(
+            q.resolve("f", "real/none.csv"),
+            Err(QuarantineError::Missing { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&base);
     }
 }
