@@ -1,7 +1,9 @@
 //! trecrate turns an approved airlock request of a Trusted Research Environment into an
 //! RO-Crate 1.1 release package. See README.md for the user's guide.
 //!
-//! The release pipeline, stage by stage, is [`release`]; each stage is a module.
+//! Two pipelines, each reading top to bottom with one module per stage: [`release`] (export,
+//! load, shape, validate, preview, jsonld, package) and [`validate::validate`] (reader, form,
+//! SHACL shapes, payload checks, report).
 
 pub mod assets;
 pub mod contexts;

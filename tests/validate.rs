@@ -39,6 +39,13 @@ fn write_metadata(dir: &Path, value: &Value) {
     .unwrap();
 }
 
+/// Reads, changes and writes back a crate's metadata.
+fn edit(dir: &Path, change: impl FnOnce(&mut Value)) {
+    let mut m = metadata(dir);
+    change(&mut m);
+    write_metadata(dir, &m);
+}
+
 fn entity<'a>(m: &'a mut Value, id: &str) -> &'a mut Value {
     m["@graph"]
         .as_array_mut()
@@ -160,9 +167,9 @@ fn json_form_checks() {
     broken(
         "unknown-key",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "./")["colour"] = "blue".into();
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "./")["colour"] = "blue".into();
+            });
         },
         "required",
         "REQUIRED",
@@ -172,10 +179,10 @@ fn json_form_checks() {
     broken(
         "nested",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "./")["author"] =
-                json!({"@id": "#x", "@type": "Person", "name": "Nested"});
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "./")["author"] =
+                    json!({"@id": "#x", "@type": "Person", "name": "Nested"});
+            });
         },
         "required",
         "REQUIRED",
@@ -185,12 +192,12 @@ fn json_form_checks() {
     broken(
         "no-type",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "#approval")
-                .as_object_mut()
-                .unwrap()
-                .remove("@type");
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "#approval")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("@type");
+            });
         },
         "required",
         "REQUIRED",
@@ -200,10 +207,10 @@ fn json_form_checks() {
     broken(
         "duplicate-id",
         |d| {
-            let mut m = metadata(d);
-            let copy = entity(&mut m, "#approval").clone();
-            m["@graph"].as_array_mut().unwrap().push(copy);
-            write_metadata(d, &m);
+            edit(d, |m| {
+                let copy = entity(m, "#approval").clone();
+                m["@graph"].as_array_mut().unwrap().push(copy);
+            });
         },
         "required",
         "REQUIRED",
@@ -249,12 +256,12 @@ fn graph_checks_from_the_shapes() {
     broken(
         "no-date",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "./")
-                .as_object_mut()
-                .unwrap()
-                .remove("datePublished");
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "./")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("datePublished");
+            });
         },
         "required",
         "REQUIRED",
@@ -264,9 +271,9 @@ fn graph_checks_from_the_shapes() {
     broken(
         "bad-date",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "./")["datePublished"] = "last Tuesday".into();
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "./")["datePublished"] = "last Tuesday".into();
+            });
         },
         "required",
         "REQUIRED",
@@ -276,10 +283,10 @@ fn graph_checks_from_the_shapes() {
     broken(
         "root-id",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "ro-crate-metadata.json")["about"] = json!({"@id": "#root"});
-            entity(&mut m, "./")["@id"] = "#root".into();
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "ro-crate-metadata.json")["about"] = json!({"@id": "#root"});
+                entity(m, "./")["@id"] = "#root".into();
+            });
         },
         "required",
         "REQUIRED",
@@ -289,9 +296,9 @@ fn graph_checks_from_the_shapes() {
     broken(
         "descriptor",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "ro-crate-metadata.json")["@type"] = "Thing".into();
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "ro-crate-metadata.json")["@type"] = "Thing".into();
+            });
         },
         "required",
         "REQUIRED",
@@ -301,10 +308,10 @@ fn graph_checks_from_the_shapes() {
     broken(
         "unreachable-file",
         |d| {
-            let mut m = metadata(d);
-            let parts = entity(&mut m, "./")["hasPart"].as_array_mut().unwrap();
-            parts.retain(|p| p["@id"] != "data/obj-003_v1.md");
-            write_metadata(d, &m);
+            edit(d, |m| {
+                let parts = entity(m, "./")["hasPart"].as_array_mut().unwrap();
+                parts.retain(|p| p["@id"] != "data/obj-003_v1.md");
+            });
         },
         "required",
         "REQUIRED",
@@ -314,12 +321,12 @@ fn graph_checks_from_the_shapes() {
     broken(
         "no-encoding-format",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "data/obj-001_v2.csv")
-                .as_object_mut()
-                .unwrap()
-                .remove("encodingFormat");
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "data/obj-001_v2.csv")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("encodingFormat");
+            });
         },
         "recommended",
         "RECOMMENDED",
@@ -333,12 +340,12 @@ fn the_release_profile_is_rechecked() {
     broken(
         "no-sha",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "data/obj-002_v1.csv")
-                .as_object_mut()
-                .unwrap()
-                .remove("sha256");
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "data/obj-002_v1.csv")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("sha256");
+            });
         },
         "required",
         "REQUIRED",
@@ -348,9 +355,9 @@ fn the_release_profile_is_rechecked() {
     broken(
         "one-checker",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "#approval")["agent"] = json!({"@id": "#person-u-0013"});
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "#approval")["agent"] = json!({"@id": "#person-u-0013"});
+            });
         },
         "required",
         "REQUIRED",
@@ -360,9 +367,9 @@ fn the_release_profile_is_rechecked() {
     broken(
         "self-approval",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "#approval")["agent"] = json!([{"@id": "#person-u-0013"}, {"@id": "https://orcid.org/0000-0002-1825-0097"}]);
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "#approval")["agent"] = json!([{"@id": "#person-u-0013"}, {"@id": "https://orcid.org/0000-0002-1825-0097"}]);
+            });
         },
         "required",
         "REQUIRED",
@@ -420,16 +427,16 @@ fn payload_checks() {
     broken(
         "dotdot",
         |d| {
-            let mut m = metadata(d);
-            entity(&mut m, "./")["hasPart"]
-                .as_array_mut()
-                .unwrap()
-                .push(json!({"@id": "../secret.txt"}));
-            m["@graph"]
-                .as_array_mut()
-                .unwrap()
-                .push(json!({"@id": "../secret.txt", "@type": "File", "name": "x"}));
-            write_metadata(d, &m);
+            edit(d, |m| {
+                entity(m, "./")["hasPart"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"@id": "../secret.txt"}));
+                m["@graph"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"@id": "../secret.txt", "@type": "File", "name": "x"}));
+            });
         },
         "required",
         "REQUIRED",
