@@ -17,6 +17,7 @@ pub mod preview;
 pub mod quarantine;
 pub mod reader;
 pub mod report;
+pub mod select;
 pub mod shacl;
 pub mod shape;
 pub mod timestamp;
@@ -26,7 +27,6 @@ pub mod vocab;
 use assets::{AssetDirs, Assets};
 use export::Export;
 use load::Publisher;
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use package::{Package, PayloadFile, Written};
 use quarantine::Quarantine;
@@ -240,27 +240,14 @@ fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
 /// The files the crate graph ships, with what the export promised about them, each resolved
 /// inside the quarantine. Which versions ship was decided by `identify.rq`, not here.
 fn payload(source: &Store, base: &str, quarantine: &Quarantine) -> Result<Vec<PayloadFile>, Error> {
-    let query = include_str!("../queries/payload.rq");
-    let results = SparqlEvaluator::new()
-        .parse_query(query)
-        .map_err(|e| Error::Payload(e.to_string()))?
-        .on_store(source)
-        .execute()
-        .map_err(|e| Error::Payload(e.to_string()))?;
-    let QueryResults::Solutions(solutions) = results else {
-        return Err(Error::Payload("expected a SELECT query".into()));
-    };
+    let rows = select::select(source, None, include_str!("../queries/payload.rq"))
+        .map_err(Error::Payload)?
+        .rows;
     let mut files = Vec::new();
-    for solution in solutions {
-        let solution = solution.map_err(|e| Error::Payload(e.to_string()))?;
+    for row in rows {
         let get = |name: &str| -> Result<String, Error> {
-            match solution.get(name) {
-                Some(oxigraph::model::Term::Literal(l)) => Ok(l.value().to_owned()),
-                Some(oxigraph::model::Term::NamedNode(n)) => Ok(n.as_str().to_owned()),
-                _ => Err(Error::Payload(format!(
-                    "?{name} is unbound or not a literal"
-                ))),
-            }
+            select::text(row.get(name))
+                .ok_or_else(|| Error::Payload(format!("?{name} is unbound or not a literal")))
         };
         let entity = get("entity")?;
         let crate_path = entity

@@ -6,7 +6,6 @@
 
 use crate::assets::Assets;
 use oxigraph::model::Term;
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use std::collections::BTreeMap;
 
@@ -25,36 +24,23 @@ pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, Prev
             query: query.name.clone(),
             message,
         };
-        let results = SparqlEvaluator::new()
-            .with_base_iri(base)
-            .map_err(|e| fail(e.to_string()))?
-            .parse_query(&query.text)
-            .map_err(|e| fail(e.to_string()))?
-            .on_store(graph)
-            .execute()
-            .map_err(|e| fail(e.to_string()))?;
-        let QueryResults::Solutions(solutions) = results else {
-            return Err(fail("expected a SELECT query".into()));
-        };
+        let result = crate::select::select(graph, Some(base), &query.text).map_err(fail)?;
         // Every projected variable is in every row, "" when unbound, so that templates can
         // test optional values without tripping over undefined fields.
-        let variables: Vec<String> = solutions
-            .variables()
+        let rows: Vec<BTreeMap<&str, String>> = result
+            .rows
             .iter()
-            .map(|v| v.as_str().to_owned())
+            .map(|row| {
+                result
+                    .variables
+                    .iter()
+                    .map(|var| {
+                        let value = row.get(var).map(|t| text(t, base));
+                        (var.as_str(), value.unwrap_or_default())
+                    })
+                    .collect()
+            })
             .collect();
-        let mut rows = Vec::new();
-        for solution in solutions {
-            let solution = solution.map_err(|e| fail(e.to_string()))?;
-            let row: BTreeMap<&str, String> = variables
-                .iter()
-                .map(|var| {
-                    let value = solution.get(var.as_str()).map(|t| text(t, base));
-                    (var.as_str(), value.unwrap_or_default())
-                })
-                .collect();
-            rows.push(row);
-        }
         let name = query
             .name
             .trim_start_matches("preview/")

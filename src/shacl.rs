@@ -26,7 +26,6 @@ use oxigraph::model::{
     Graph, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef,
     TripleRef,
 };
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -262,28 +261,9 @@ impl Shapes {
             shape: self.label(shape),
             message,
         };
-        let results = SparqlEvaluator::new()
-            .with_base_iri(&self.base)
-            .map_err(|e| fail(e.to_string()))?
-            .parse_query(&text)
-            .map_err(|e| fail(e.to_string()))?
-            .on_store(data.store)
-            .execute()
-            .map_err(|e| fail(e.to_string()))?;
-        let QueryResults::Solutions(solutions) = results else {
-            return Err(fail("expected a SELECT query".into()));
-        };
-        let mut rows = Vec::new();
-        for solution in solutions {
-            let solution = solution.map_err(|e| fail(e.to_string()))?;
-            rows.push(
-                solution
-                    .iter()
-                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
-                    .collect(),
-            );
-        }
-        Ok(rows)
+        crate::select::select(data.store, Some(&self.base), &text)
+            .map(|r| r.rows)
+            .map_err(fail)
     }
 
     /// A term as users see it: IRIs inside the crate relative to its root (`./`, `data/x.csv`).

@@ -4,15 +4,15 @@
 use crate::contexts::Contexts;
 use crate::finding::{Finding, Level};
 use crate::reader::{Opened, ReadError};
+use crate::select::text;
 use crate::shacl::Shapes;
 use md5::Md5;
 use oxigraph::io::{JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -266,27 +266,10 @@ fn load(
     Ok(store)
 }
 
-fn select(graph: &Store, query: &str) -> Result<Vec<BTreeMap<String, Term>>, ValidateError> {
-    let fail = |e: String| ValidateError::Internal(format!("built-in query: {e}"));
-    let results = SparqlEvaluator::new()
-        .with_base_iri(BASE)
-        .map_err(|e| fail(e.to_string()))?
-        .parse_query(query)
-        .map_err(|e| fail(e.to_string()))?
-        .on_store(graph)
-        .execute()
-        .map_err(|e| fail(e.to_string()))?;
-    let QueryResults::Solutions(solutions) = results else {
-        return Err(fail("expected a SELECT".into()));
-    };
-    solutions
-        .map(|s| {
-            let s = s.map_err(|e| fail(e.to_string()))?;
-            Ok(s.iter()
-                .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
-                .collect())
-        })
-        .collect()
+fn select(graph: &Store, query: &str) -> Result<Vec<HashMap<String, Term>>, ValidateError> {
+    crate::select::select(graph, Some(BASE), query)
+        .map(|r| r.rows)
+        .map_err(|e| ValidateError::Internal(format!("built-in query: {e}")))
 }
 
 fn declared_profiles(graph: &Store) -> Result<Vec<Profile>, ValidateError> {
@@ -301,14 +284,6 @@ fn declared_profiles(graph: &Store) -> Result<Vec<Profile>, ValidateError> {
     profiles.sort();
     profiles.dedup();
     Ok(profiles)
-}
-
-fn text(term: Option<&Term>) -> Option<String> {
-    match term? {
-        Term::Literal(l) => Some(l.value().to_owned()),
-        Term::NamedNode(n) => Some(n.as_str().to_owned()),
-        _ => None,
-    }
 }
 
 /// Data entities against the bytes: existence, sizes, checksums, and undescribed files.
