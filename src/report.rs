@@ -312,13 +312,7 @@ fn entity_iri(entity: &str, base: &str) -> Option<oxigraph::model::NamedNode> {
 
 fn property_iri(property: &str) -> Option<oxigraph::model::NamedNode> {
     use oxigraph::model::NamedNode;
-    const PREFIXES: [(&str, &str); 4] = [
-        ("schema:", "http://schema.org/"),
-        ("dct:", "http://purl.org/dc/terms/"),
-        ("rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
-        ("tre:", crate::vocab::TRE),
-    ];
-    for (prefix, namespace) in PREFIXES {
+    for (prefix, namespace) in crate::vocab::DISPLAY_PREFIXES {
         if let Some(local) = property.strip_prefix(prefix) {
             return NamedNode::new(format!("{namespace}{local}")).ok();
         }

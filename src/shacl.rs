@@ -1124,13 +1124,7 @@ fn display_term(term: &Term) -> String {
 
 /// Well-known namespaces shortened in reports.
 fn compact(iri: &str) -> String {
-    const PREFIXES: [(&str, &str); 4] = [
-        ("http://schema.org/", "schema:"),
-        ("http://purl.org/dc/terms/", "dct:"),
-        ("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf:"),
-        (crate::vocab::TRE, "tre:"),
-    ];
-    for (ns, prefix) in PREFIXES {
+    for (prefix, ns) in crate::vocab::DISPLAY_PREFIXES {
         if let Some(local) = iri.strip_prefix(ns) {
             return format!("{prefix}{local}");
         }

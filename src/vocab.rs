@@ -8,3 +8,11 @@ pub const TRE: &str = "https://karectl.example/trevor/context#";
 pub const SCHEMA: &str = "http://schema.org/";
 /// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
 pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
+
+/// Prefixes findings use to show property IRIs (`schema:name`); reports expand them back.
+pub const DISPLAY_PREFIXES: [(&str, &str); 4] = [
+    ("schema:", SCHEMA),
+    ("dct:", "http://purl.org/dc/terms/"),
+    ("rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("tre:", TRE),
+];
