@@ -6,11 +6,11 @@ use crate::finding::{Finding, Level};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
-/// The parsed metadata when it is JSON at all, and what is wrong with its form.
+/// What is wrong with the metadata's form.
 pub struct Form {
-    pub json: Option<Value>,
     pub findings: Vec<Finding>,
-    /// Whether every context could be resolved, i.e. whether reading it as RDF makes sense.
+    /// Whether it is a JSON object whose every context resolved, i.e. whether reading it as
+    /// RDF makes sense.
     pub contexts_resolved: bool,
 }
 
@@ -27,7 +27,6 @@ fn finding(
 
 pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
     let fail = |f: Finding| Form {
-        json: None,
         findings: vec![f],
         contexts_resolved: false,
     };
@@ -76,7 +75,6 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
             "the document must be a JSON object with @context and @graph".into(),
         ));
         return Form {
-            json: Some(json),
             findings,
             contexts_resolved: false,
         };
@@ -100,7 +98,6 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
         )),
     }
     Form {
-        json: Some(json),
         findings,
         contexts_resolved: resolved,
     }

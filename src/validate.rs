@@ -158,8 +158,8 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
     let form = crate::form::check(&opened.metadata, &opened.metadata_name, &options.contexts);
     findings.extend(form.findings);
     let mut profiles = options.profiles.clone();
-    if let (Some(json), true) = (&form.json, form.contexts_resolved) {
-        match load(json, &options.contexts, &opened.metadata_name) {
+    if form.contexts_resolved {
+        match load(&opened.metadata, &options.contexts, &opened.metadata_name) {
             Ok(graph) => {
                 if profiles.is_empty() {
                     profiles = declared_profiles(&graph)?;
@@ -220,12 +220,7 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
 /// The metadata as RDF, contexts served from the bundle only. A detached crate's descriptor
 /// (`x-ro-crate-metadata.json`) is renamed `ro-crate-metadata.json`, the name the shapes and
 /// queries use for "the metadata descriptor".
-fn load(
-    json: &serde_json::Value,
-    contexts: &Contexts,
-    metadata_name: &str,
-) -> Result<Store, String> {
-    let bytes = serde_json::to_vec(json).map_err(|e| e.to_string())?;
+fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
     let contexts = Arc::new(contexts.clone());
     let parser = RdfParser::from_format(RdfFormat::JsonLd {
         profile: JsonLdProfileSet::empty(),
@@ -234,7 +229,7 @@ fn load(
     .map_err(|e| e.to_string())?;
     let store = Store::new().map_err(|e| e.to_string())?;
     let quads = parser
-        .for_slice(&bytes)
+        .for_slice(bytes)
         .with_document_loader(move |url| match contexts.get(url) {
             Some(text) => Ok(LoadedDocument {
                 url: url.to_owned(),
