@@ -4,17 +4,13 @@ Usage: release.py TRECRATE_BINARY WORK_DIR [--smoke] [--python]
 Sizes: 1,000 and 10,000 files of about 4 KB (median of 3 runs); --smoke: 100 files, 1 run.
 --python also times ro-crate-py writing the same crate (bench/rocrate_py_release.py, which
 hashes with hashlib since ro-crate-py does not), once per size, with the venv's Python.
-Peak RSS comes from the kernel's accounting of the child (wait4 ru_maxrss).
 """
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from measure import HERE, synthetic_export, timed
 
 
 def run_once(binary, export_dir, out, python=False):
@@ -24,13 +20,7 @@ def run_once(binary, export_dir, out, python=False):
     else:
         argv = [binary, "release", str(export_dir / "release.json"), "--quarantine",
                 str(export_dir / "quarantine"), "--out", str(out), "--quiet"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{argv[0]} failed on {export_dir}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return timed(argv)
 
 
 def main():
@@ -39,10 +29,7 @@ def main():
     sizes, runs = ([100], 1) if smoke else ([1000, 10000], 3)
     print(f"{'files':>7} {'tool':>11} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>12} {'files/s':>9}")
     for n in sizes:
-        export_dir = work / f"export-{n}"
-        if not (export_dir / "release.json").exists():
-            shutil.rmtree(export_dir, ignore_errors=True)
-            subprocess.run([sys.executable, str(HERE / "synth.py"), str(export_dir), str(n)], check=True)
+        export_dir = synthetic_export(work, n)
         results = [run_once(binary, export_dir, work / f"out-{n}") for _ in range(runs)]
         wall = statistics.median(r[0] for r in results)
         cpu = statistics.median(r[1] for r in results)

@@ -5,34 +5,18 @@ With --python, also times the Python reference validator (rocrate-validator -p r
 
 Usage: validate.py TRECRATE_BINARY WORK_DIR [--smoke] [--python]
 """
-import os
-import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from measure import HERE, synthetic_export, timed
+
 ROOT = HERE.parent
 
 
-def timed(argv, ok_codes=(0,)):
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in ok_codes:
-        sys.exit(f"{argv[0]} exited {code}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
-
-
 def crate_for(binary, work, n):
-    export_dir = work / f"export-{n}"
-    if not (export_dir / "release.json").exists():
-        shutil.rmtree(export_dir, ignore_errors=True)
-        subprocess.run([sys.executable, str(HERE / "synth.py"), str(export_dir), str(n)], check=True)
+    export_dir = synthetic_export(work, n)
     out = work / f"crate-{n}"
     crate = out / f"ro-crate-AR-BENCH-{n}"
     if not crate.exists():
