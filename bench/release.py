@@ -19,7 +19,7 @@ def run_once(binary, export_dir, out, python=False):
         argv = [str(HERE.parent / ".venv/bin/python"), str(HERE / "rocrate_py_release.py"), str(export_dir), str(out)]
     else:
         argv = [binary, "release", str(export_dir / "release.json"), "--quarantine",
-                str(export_dir / "quarantine"), "--out", str(out), "--quiet"]
+                str(export_dir / "quarantine"), "--out", str(out), "--quiet", "--no-store"]
     return timed(argv)
 
 

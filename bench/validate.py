@@ -21,7 +21,7 @@ def crate_for(binary, work, n):
     crate = out / f"ro-crate-AR-BENCH-{n}"
     if not crate.exists():
         subprocess.run([binary, "release", str(export_dir / "release.json"), "--quarantine",
-                        str(export_dir / "quarantine"), "--out", str(out), "--quiet", "--force"],
+                        str(export_dir / "quarantine"), "--out", str(out), "--quiet", "--force", "--no-store"],
                        check=True, stdout=subprocess.DEVNULL)
     return crate
 

@@ -26,6 +26,13 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/preview/approval.rq"),
     embed!("queries/preview/files.rq"),
     embed!("queries/preview/reviews.rq"),
+    embed!("queries/audit/releases.rq"),
+    embed!("queries/audit/release-by-checksum.rq"),
+    embed!("queries/audit/releases-by-checker.rq"),
+    embed!("queries/audit/releases-by-project.rq"),
+    embed!("queries/audit/files-by-statbarn.rq"),
+    embed!("queries/audit/approval-anomalies.rq"),
+    embed!("queries/audit/request-timeline.rq"),
     embed!("shapes/ro-crate-1.1.ttl"),
     embed!("shapes/trecrate-release.ttl"),
     embed!("context/ro-crate-1.1.jsonld"),
@@ -105,6 +112,11 @@ impl Assets {
             },
         })
     }
+}
+
+/// The auditors' library, `audit/*.rq`, from `dir` (a `--queries` directory) or embedded.
+pub fn audit_queries(dir: Option<&Path>) -> Result<Vec<Asset>, AssetError> {
+    set(dir, "queries/", "audit/", ".rq")
 }
 
 fn embedded(path: &str) -> String {

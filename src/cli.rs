@@ -27,6 +27,228 @@ pub enum Command {
     /// Check RO-Crates (directories, zips or metadata files) offline
     #[command(after_long_help = VALIDATE_HELP)]
     Validate(ValidateArgs),
+    /// Add crates made elsewhere (or releases that travelled) to the archive
+    #[command(after_long_help = INGEST_HELP)]
+    Ingest(IngestArgs),
+    /// List the archived releases
+    Releases(ReleasesArgs),
+    /// Run a read-only SPARQL query over every archived release
+    #[command(after_long_help = QUERY_HELP)]
+    Query(QueryArgs),
+    /// Serve the archive as a read-only SPARQL 1.1 Protocol endpoint
+    #[command(after_long_help = SERVE_HELP)]
+    Serve(ServeArgs),
+    /// Copy the archived release graphs to a SPARQL 1.1 Graph Store Protocol endpoint
+    #[command(after_long_help = PUSH_HELP)]
+    Push(PushArgs),
+}
+
+/// Where the archive is; shared by every command that uses it.
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// The archive: an oxigraph database directory
+    /// [default: $XDG_DATA_HOME/trecrate/store, else ~/.local/share/trecrate/store]
+    #[arg(long, value_name = "DIR", env = "TRECRATE_STORE")]
+    pub store: Option<PathBuf>,
+}
+
+const INGEST_HELP: &str = "\
+Each CRATE (a directory, a .zip, or a metadata file) is validated as `trecrate validate` would;
+a crate with a REQUIRED finding is refused unless --force. It is archived under its airlock
+request id (tre:airlockRequestId, which release crates carry), else --name, else its directory
+or zip name. Archiving the same content again changes nothing; different content under an
+archived name is refused unless --force, which keeps the previous version queryable.
+
+Exit status:
+  0  every crate was archived (or already was)
+  1  some crate was refused (REQUIRED findings, or different content without --force)
+  2  some crate could not be read, or the archive could not be opened
+
+Example:
+  trecrate ingest out/ro-crate-AR-2025-0042.zip ../elsewhere/run-crate --store archive/";
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Crate directories, .zip files, or metadata files
+    #[arg(value_name = "CRATE", required = true)]
+    pub crates: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Archive crates with REQUIRED findings, and replace the current version of a request
+    #[arg(long)]
+    pub force: bool,
+
+    /// Archive name for a crate without an airlock request id (only with one CRATE)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Validate the metadata only, not the payload
+    #[arg(long)]
+    pub metadata_only: bool,
+
+    /// Use FILE as the context document for URL (repeatable)
+    #[arg(long, value_name = "URL=FILE")]
+    pub context: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleasesArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: QueryFormatArg,
+}
+
+const QUERY_HELP: &str = "\
+The default graph is the union of every archived graph: each crate version is a named graph
+<urn:trecrate:release:ID:METADATA_SHA256> and the records are in <urn:trecrate:records>
+(trecrate:requestId, releasedAt, zipSha256, zipLocation, supersededBy ...). To query one
+release, match its graph:  GRAPH ?g { ... } ?g trecrate:requestId \"AR-2025-0042\" .
+Only queries run: SPARQL Update is refused. SERVICE never reaches the network.
+
+Formats: table (default; Turtle for graphs), csv, tsv, json, xml for SELECT and ASK;
+turtle, ntriples, jsonld for CONSTRUCT and DESCRIBE.
+
+Exit status: 0 answered, 1 bad query or parameters, 2 no archive or I/O error.
+
+Examples:
+  trecrate query --list
+  trecrate query --builtin release-by-checksum --param sha256=3f1a...
+  trecrate query --builtin files-by-statbarn --param statbarn=frequencies \\
+      --param project=P-2025-017 --param from=2025-01-01 --param to=2025-12-31
+  trecrate query 'SELECT ?request ?at WHERE { ?g trecrate:requestId ?request ; trecrate:releasedAt ?at }'
+  trecrate query --file audit.rq --format csv";
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SPARQL query text
+    #[arg(value_name = "QUERY", conflicts_with_all = ["file", "builtin", "list"])]
+    pub query: Option<String>,
+
+    /// Read the query from FILE
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["builtin", "list"])]
+    pub file: Option<PathBuf>,
+
+    /// Run the built-in auditor query NAME (see --list)
+    #[arg(long, value_name = "NAME", conflicts_with = "list")]
+    pub builtin: Option<String>,
+
+    /// A parameter of the built-in query, bound to ?NAME (repeatable)
+    #[arg(long, value_name = "NAME=VALUE", requires = "builtin")]
+    pub param: Vec<String>,
+
+    /// List the built-in queries with their parameters
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print the built-in query's text instead of running it
+    #[arg(long, requires = "builtin")]
+    pub show: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: QueryFormatArg,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Take the built-in queries from DIR/audit/*.rq
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+
+    /// Print the evaluation time on standard error
+    #[arg(long)]
+    pub time: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum QueryFormatArg {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Xml,
+    Turtle,
+    Ntriples,
+    Jsonld,
+}
+
+const SERVE_HELP: &str = "\
+Endpoint: /query, per the SPARQL 1.1 Protocol: GET ?query=..., POST as a form (query=...) or
+with Content-Type application/sparql-query. Results by content negotiation (Accept):
+SPARQL JSON (default), XML, CSV, TSV; Turtle (default), N-Triples, JSON-LD for graphs;
+text/plain gives an aligned table. The default graph is the union of all archived graphs.
+
+Read-only: updates get 403. With a token (--token-file or TRECRATE_TOKEN), every request
+needs `Authorization: Bearer TOKEN` (401 otherwise). A non-loopback --bind needs a token.
+A query running past --timeout gets 503; one with more results than --max-results gets 413.
+The archive stays open (locked) while serving: stop the server to record releases.
+
+Example:
+  TRECRATE_TOKEN=$(cat token) trecrate serve --bind 0.0.0.0:7878
+  curl -H 'Authorization: Bearer ...' --data-urlencode 'query=ASK {}' http://host:7878/query";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Address and port to listen on
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878")]
+    pub bind: std::net::SocketAddr,
+
+    /// File holding the bearer token every request must present
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// The bearer token itself (prefer --token-file: environments leak)
+    #[arg(
+        long = "token",
+        env = "TRECRATE_TOKEN",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub token: Option<String>,
+
+    /// Longest a query may run, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Most results (rows or triples) a query may return
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_results: usize,
+}
+
+const PUSH_HELP: &str = "\
+Each archived crate version's named graph is sent with an HTTP PUT to ENDPOINT?graph=IRI
+(SPARQL 1.1 Graph Store Protocol), then the release records to <urn:trecrate:records>, so
+the same queries give the same answers on the server (query it with its default graph as the
+union of its named graphs, e.g. `oxigraph serve --union-default-graph`). With --release, only
+that request's graphs are sent and its records added.
+
+Example:
+  trecrate push --endpoint http://triplestore.example:7878/store";
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The Graph Store Protocol endpoint URL (e.g. http://host:7878/store for oxigraph)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: String,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Push only the graphs of this airlock request
+    #[arg(long, value_name = "ID")]
+    pub release: Option<String>,
+
+    /// File holding a bearer token for the endpoint
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 const VALIDATE_HELP: &str = "\
@@ -106,6 +328,8 @@ Writes, under --out, all at once or not at all (ID is the request id):
   ro-crate-ID/data/OBJECT_vN.EXT         the latest approved version N of each output object
   ro-crate-ID.zip                        the crate, ro-crate-metadata.json at the zip root
   ro-crate-ID.release.json               release record: zip and metadata sha256, sizes, time
+and records the release in the archive (--store; --no-store to skip), one transaction:
+the crate graph and its record, or nothing.
 
 Only the latest version in state \"approved\" of each object ships; each file's size and sha256
 must match the export. The export must show two approving reviews by distinct checkers, neither
@@ -135,9 +359,17 @@ pub struct ReleaseArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Replace a release of the same request already present under --out
+    /// Replace a release of the same request already present under --out (and in the archive,
+    /// where the previous version stays queryable)
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub store: StoreArg,
+
+    /// Do not record the release in the archive
+    #[arg(long, env = "TRECRATE_NO_STORE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_store: bool,
 
     /// No progress output; warnings and errors are still printed
     #[arg(long, short)]

@@ -5,19 +5,24 @@
 //! load, shape, validate, preview, jsonld, package) and [`validate::validate`] (reader, form,
 //! SHACL shapes, payload checks, report).
 
+pub mod archive;
 pub mod assets;
 pub mod contexts;
 pub mod export;
 pub mod finding;
 pub mod form;
+pub mod ingest;
 pub mod jsonld;
 pub mod load;
 pub mod package;
 pub mod preview;
+pub mod push;
 pub mod quarantine;
+pub mod query;
 pub mod reader;
 pub mod report;
 pub mod select;
+pub mod serve;
 pub mod shacl;
 pub mod shape;
 pub mod timestamp;
@@ -30,6 +35,7 @@ use load::Publisher;
 use oxigraph::store::Store;
 use package::{Package, PayloadFile, Written};
 use quarantine::Quarantine;
+use sha2::Digest;
 use shacl::{Finding, Level, Shapes};
 use std::path::PathBuf;
 
@@ -45,6 +51,8 @@ pub struct ReleaseOptions {
     pub tre_namespace: String,
     pub assets: AssetDirs,
     pub deflate_level: u32,
+    /// The archive to record the release in; `None` records nothing.
+    pub store: Option<PathBuf>,
 }
 
 /// What a run reports while it works; the CLI decides how to show it.
@@ -76,6 +84,8 @@ pub enum Error {
     Package(#[from] package::PackageError),
     #[error("triple store: {0}")]
     Store(#[from] oxigraph::store::StorageError),
+    #[error("archive {0}")]
+    Archive(#[from] archive::ArchiveError),
     #[error("invalid option {option}: {message}")]
     Option {
         option: &'static str,
@@ -106,6 +116,8 @@ pub struct Built {
 pub struct Released {
     pub written: Written,
     pub findings: Vec<Finding>,
+    /// What the archive did, when one was given.
+    pub archived: Option<archive::Recorded>,
 }
 
 /// Builds one release package: export, load, shape, validate, JSON-LD, preview, package.
@@ -113,7 +125,16 @@ pub fn release(
     options: &ReleaseOptions,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Released, Error> {
+    // Opened first: a busy or conflicting archive refuses the release before anything is written.
+    let archive = match &options.store {
+        Some(path) => Some(archive::Archive::open(path, true)?),
+        None => None,
+    };
     let built = build(options, on_event)?;
+    let metadata_sha256 = package::hex(&sha2::Sha256::digest(built.metadata.as_bytes()));
+    if let Some(archive) = &archive {
+        archive.check(&built.export.request.id, &metadata_sha256, options.force)?;
+    }
     on_event(Event::Stage("hashing, copying and zipping the payload"));
     let package = Package {
         request_id: &built.export.request.id,
@@ -129,10 +150,51 @@ pub fn release(
         options.force,
         &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
     )?;
+    let archived = match &archive {
+        Some(archive) => {
+            on_event(Event::Stage("recording the release in the archive"));
+            Some(record(archive, &built, &written, options.force)?)
+        }
+        None => None,
+    };
     Ok(Released {
         written,
         findings: built.findings,
+        archived,
     })
+}
+
+/// The crate graph and its release record, into the archive in one transaction.
+fn record(
+    archive: &archive::Archive,
+    built: &Built,
+    written: &Written,
+    force: bool,
+) -> Result<archive::Recorded, Error> {
+    let r = &written.record;
+    let record = archive::Record {
+        request_id: r.request_id.clone(),
+        root: built.base.clone(),
+        metadata_sha256: r.metadata_sha256.clone(),
+        released_at: r.released_at.clone(),
+        file_count: r.file_count as u64,
+        payload_bytes: r.payload_bytes,
+        zip: Some(archive::ZipRecord {
+            location: std::path::absolute(&written.zip)
+                .unwrap_or_else(|_| written.zip.clone())
+                .display()
+                .to_string(),
+            sha256: r.zip.sha256.clone(),
+            size: r.zip.size,
+        }),
+        recorded_by: "release",
+    };
+    let triples = built
+        .graph
+        .iter()
+        .map(|q| q.map(|q| oxigraph::model::Triple::new(q.subject, q.predicate, q.object)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(archive.record(&record, triples, force)?)
 }
 
 /// Every stage before the payload is read: nothing is written to disk.

@@ -3,15 +3,21 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, FormatArg, LevelArg, ReleaseArgs, ValidateArgs};
+use cli::{
+    Cli, Command, FormatArg, IngestArgs, LevelArg, PushArgs, QueryArgs, QueryFormatArg,
+    ReleaseArgs, ReleasesArgs, ServeArgs, StoreArg, ValidateArgs,
+};
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use trecrate::archive::{Archive, ArchiveError, Recorded};
 use trecrate::assets::AssetDirs;
 use trecrate::contexts::Contexts;
 use trecrate::finding::Level;
 use trecrate::load::Publisher;
 use trecrate::package::PackageError;
+use trecrate::query::{Format, Limits, QueryError};
 use trecrate::shacl::Finding;
 use trecrate::validate::{Profile, ValidateOptions};
 use trecrate::{Error, Event, ReleaseOptions};
@@ -21,6 +27,375 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Release(args) => release(args),
         Command::Validate(args) => validate(args),
+        Command::Ingest(args) => ingest(args),
+        Command::Releases(args) => releases(args),
+        Command::Query(args) => query(args),
+        Command::Serve(args) => serve(args),
+        Command::Push(args) => push(args),
+    }
+}
+
+/// Prints an error with its causes and gives the exit code.
+fn fail(error: &dyn std::error::Error, code: u8) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "trecrate: error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = writeln!(err, "  caused by: {cause}");
+        source = cause.source();
+    }
+    ExitCode::from(code)
+}
+
+fn store_path(arg: &StoreArg) -> Result<PathBuf, ExitCode> {
+    match arg
+        .store
+        .clone()
+        .or_else(trecrate::archive::default_location)
+    {
+        Some(path) => Ok(path),
+        None => {
+            eprintln!("trecrate: error: no archive location: set --store or TRECRATE_STORE (HOME is not set)");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Opens the archive; the error is reported, with code 2.
+fn open_archive(arg: &StoreArg, create: bool) -> Result<Archive, ExitCode> {
+    let path = store_path(arg)?;
+    Archive::open(&path, create).map_err(|e| fail(&e, 2))
+}
+
+fn archive_code(error: &ArchiveError) -> u8 {
+    match error {
+        ArchiveError::Conflict { .. } => 1,
+        _ => 2,
+    }
+}
+
+fn contexts_or_exit(files: &[String]) -> Result<Contexts, ExitCode> {
+    Contexts::with_files(files).map_err(|e| fail(&e, 2))
+}
+
+fn ingest(args: IngestArgs) -> ExitCode {
+    if args.name.is_some() && args.crates.len() > 1 {
+        eprintln!("trecrate: error: --name names one crate; give one CRATE with it");
+        return ExitCode::from(2);
+    }
+    let contexts = match contexts_or_exit(&args.context) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let archive = match open_archive(&args.store, true) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let options = trecrate::ingest::IngestOptions {
+        validate: ValidateOptions {
+            profiles: Vec::new(),
+            metadata_only: args.metadata_only,
+            contexts,
+            max_metadata_bytes: 256 * 1024 * 1024,
+            skip_checks: Vec::new(),
+        },
+        force: args.force,
+        name: args.name,
+    };
+    let mut code = 0;
+    let start = Instant::now();
+    let total = args.crates.len();
+    let mut last = Instant::now();
+    for (n, path) in args.crates.iter().enumerate() {
+        match trecrate::ingest::ingest(&archive, path, &options) {
+            Ok(ingested) => {
+                let what = match &ingested.recorded {
+                    Recorded::New {
+                        graph,
+                        superseded: None,
+                    } => format!("archived as <{graph}>"),
+                    Recorded::New {
+                        graph,
+                        superseded: Some(old),
+                    } => {
+                        format!("archived as <{graph}>, superseding <{old}>")
+                    }
+                    Recorded::Unchanged { .. } => "already archived, unchanged".into(),
+                };
+                let required = ingested
+                    .findings
+                    .iter()
+                    .filter(|f| f.level == Level::Required)
+                    .count();
+                if required > 0 {
+                    eprintln!("trecrate: warning: {}: archived despite {required} REQUIRED finding(s) (--force)", path.display());
+                }
+                if total <= 20 {
+                    println!("{}: {} {what}", path.display(), ingested.request_id);
+                } else if last.elapsed() >= Duration::from_secs(1) || n + 1 == total {
+                    last = Instant::now();
+                    eprintln!(
+                        "trecrate: [{:6.2}s] {}/{total} crates",
+                        start.elapsed().as_secs_f64(),
+                        n + 1
+                    );
+                }
+            }
+            Err(error) => {
+                let this = match &error {
+                    trecrate::ingest::IngestError::Refused { findings, .. } => {
+                        for finding in findings.iter().take(20) {
+                            eprintln!("  {}", describe(finding));
+                        }
+                        1
+                    }
+                    trecrate::ingest::IngestError::Archive { source, .. } => archive_code(source),
+                    _ => 2,
+                };
+                fail(&error, this);
+                code = code.max(this);
+            }
+        }
+    }
+    ExitCode::from(code)
+}
+
+fn query_format(arg: QueryFormatArg) -> Format {
+    match arg {
+        QueryFormatArg::Table => Format::Table,
+        QueryFormatArg::Csv => Format::Csv,
+        QueryFormatArg::Tsv => Format::Tsv,
+        QueryFormatArg::Json => Format::Json,
+        QueryFormatArg::Xml => Format::Xml,
+        QueryFormatArg::Turtle => Format::Turtle,
+        QueryFormatArg::Ntriples => Format::NTriples,
+        QueryFormatArg::Jsonld => Format::JsonLd,
+    }
+}
+
+fn query_code(error: &QueryError) -> u8 {
+    match error {
+        QueryError::Io(_) => 2,
+        _ => 1,
+    }
+}
+
+fn builtins(dir: Option<&std::path::Path>) -> Result<Vec<trecrate::query::Builtin>, ExitCode> {
+    let assets = trecrate::assets::audit_queries(dir).map_err(|e| fail(&e, 2))?;
+    trecrate::query::builtins(&assets).map_err(|e| fail(&e, 2))
+}
+
+fn releases(args: ReleasesArgs) -> ExitCode {
+    let library = match builtins(None) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let prepared = match trecrate::query::prepare_builtin(&library, "releases", &[]) {
+        Ok(p) => p,
+        Err(e) => return fail(&e, query_code(&e)),
+    };
+    let archive = match open_archive(&args.store, false) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    answer(&archive, prepared, query_format(args.format), false)
+}
+
+fn query(args: QueryArgs) -> ExitCode {
+    let library = match builtins(args.queries.as_deref()) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    if args.list {
+        let mut out = std::io::stdout().lock();
+        for builtin in &library {
+            let _ = writeln!(out, "{}  {}", builtin.name, builtin.usage());
+            let _ = writeln!(out, "    {}", builtin.summary);
+            for p in &builtin.params {
+                let _ = writeln!(
+                    out,
+                    "    {}: {}{} - {}",
+                    p.name,
+                    p.kind.name(),
+                    if p.optional { ", optional" } else { "" },
+                    p.doc
+                );
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.show {
+        let name = args.builtin.as_deref().unwrap_or_default();
+        return match library.iter().find(|b| b.name == name) {
+            Some(b) => {
+                print!("{}", b.text);
+                ExitCode::SUCCESS
+            }
+            None => fail(
+                &QueryError::UnknownBuiltin {
+                    name: name.into(),
+                    known: library
+                        .iter()
+                        .map(|b| b.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+                1,
+            ),
+        };
+    }
+    let text = match (&args.query, &args.file) {
+        (Some(text), _) => Some((text.clone(), "the query".to_owned())),
+        (None, Some(file)) => match std::fs::read_to_string(file) {
+            Ok(text) => Some((text, file.display().to_string())),
+            Err(e) => {
+                eprintln!("trecrate: error: cannot read {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, None) => None,
+    };
+    if text.is_none() && args.builtin.is_none() {
+        eprintln!("trecrate: error: give a QUERY, --file FILE or --builtin NAME (see --list)");
+        return ExitCode::from(2);
+    }
+    let mut params = Vec::new();
+    for p in &args.param {
+        match p.split_once('=') {
+            Some((k, v)) => params.push((k.to_owned(), v.to_owned())),
+            None => {
+                eprintln!("trecrate: error: --param {p:?} is not NAME=VALUE");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let prepared = match (&text, &args.builtin) {
+        (Some((text, name)), _) => trecrate::query::prepare(text, name),
+        (None, Some(name)) => trecrate::query::prepare_builtin(&library, name, &params),
+        (None, None) => unreachable!("checked above"),
+    };
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail(&e, query_code(&e)),
+    };
+    let archive = match open_archive(&args.store, false) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    answer(&archive, prepared, query_format(args.format), args.time)
+}
+
+fn answer(
+    archive: &Archive,
+    prepared: trecrate::query::Prepared,
+    format: Format,
+    time: bool,
+) -> ExitCode {
+    let start = Instant::now();
+    let answer = match trecrate::query::evaluate(archive.store(), prepared, Limits::default()) {
+        Ok(a) => a,
+        Err(e) => return fail(&e, query_code(&e)),
+    };
+    if time {
+        eprintln!(
+            "trecrate: query evaluated in {:.1} ms",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match trecrate::query::write(&answer, format, &mut out).and_then(|()| Ok(out.flush()?)) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(QueryError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&e, query_code(&e)),
+    }
+}
+
+fn read_token(file: Option<&PathBuf>, env: Option<String>) -> Result<Option<String>, ExitCode> {
+    match file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(text.trim().to_owned())),
+            Err(e) => {
+                eprintln!(
+                    "trecrate: error: cannot read the token file {}: {e}",
+                    path.display()
+                );
+                Err(ExitCode::from(2))
+            }
+        },
+        None => Ok(env.map(|t| t.trim().to_owned())),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let token = match read_token(args.token_file.as_ref(), args.token) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        eprintln!("trecrate: error: --timeout must be a positive number of seconds");
+        return ExitCode::from(2);
+    }
+    let archive = match open_archive(&args.store, false) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let options = trecrate::serve::ServeOptions {
+        bind: args.bind,
+        token,
+        limits: Limits {
+            timeout: Some(Duration::from_secs_f64(args.timeout)),
+            max_results: Some(args.max_results),
+        },
+    };
+    eprintln!(
+        "trecrate: serving {} at http://{}/query{}",
+        archive.path().display(),
+        args.bind,
+        if options.token.is_some() {
+            " (bearer token required)"
+        } else {
+            ""
+        }
+    );
+    let store = archive.store().clone();
+    match trecrate::serve::serve(store, options, |line| eprintln!("trecrate: {line}")) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e, 2),
+    }
+}
+
+fn push(args: PushArgs) -> ExitCode {
+    let token = match read_token(args.token_file.as_ref(), None) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let archive = match open_archive(&args.store, false) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let options = trecrate::push::PushOptions {
+        endpoint: args.endpoint,
+        release: args.release,
+        token,
+    };
+    match trecrate::push::push(&archive, &options, &mut |graph, triples| {
+        eprintln!("trecrate: pushed <{graph}> ({triples} triples)")
+    }) {
+        Ok(n) => {
+            println!(
+                "{n} release graph(s) and the records pushed to {}",
+                options.endpoint
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let code = match &e {
+                trecrate::push::PushError::Archive(a) => archive_code(a),
+                _ => 2,
+            };
+            fail(&e, code)
+        }
     }
 }
 
@@ -35,12 +410,9 @@ fn validate(args: ValidateArgs) -> ExitCode {
             }
         }
     }
-    let contexts = match Contexts::with_files(&args.context) {
+    let contexts = match contexts_or_exit(&args.context) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("trecrate: error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let level = match args.level {
         LevelArg::Required => Level::Required,
@@ -101,6 +473,18 @@ fn release(args: ReleaseArgs) -> ExitCode {
             template: args.preview_template,
         },
         deflate_level: args.deflate_level,
+        store: None,
+    };
+    let options = if args.no_store {
+        options
+    } else {
+        match store_path(&args.store) {
+            Ok(path) => ReleaseOptions {
+                store: Some(path),
+                ..options
+            },
+            Err(code) => return code,
+        }
     };
     let mut progress = Progress::new(args.quiet);
     match trecrate::release(&options, &mut |event| progress.report(event)) {
@@ -113,6 +497,15 @@ fn release(args: ReleaseArgs) -> ExitCode {
             let _ = writeln!(out, "{}", w.crate_dir.display());
             let _ = writeln!(out, "{}  sha256 {}", w.zip.display(), w.record.zip.sha256);
             let _ = writeln!(out, "{}", w.record_path.display());
+            match &released.archived {
+                Some(Recorded::New { graph, .. }) => {
+                    eprintln!("trecrate: archived as <{graph}>")
+                }
+                Some(Recorded::Unchanged { .. }) => {
+                    eprintln!("trecrate: already in the archive, unchanged")
+                }
+                None => {}
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -128,21 +521,16 @@ fn exit_code(error: &Error) -> u8 {
         Error::Export(trecrate::export::ExportError::Read { .. }) => 2,
         Error::Export(_) | Error::Quarantine(_) | Error::Refused(_) => 1,
         Error::Package(PackageError::Mismatch(_) | PackageError::Exists { .. }) => 1,
+        Error::Archive(a) => archive_code(a),
         _ => 2,
     }
 }
 
 fn report_error(error: &Error) {
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "trecrate: error: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let _ = writeln!(err, "  caused by: {cause}");
-        source = cause.source();
-    }
+    fail(error, 2);
     if let Error::Refused(findings) = error {
         for finding in findings {
-            let _ = writeln!(err, "  {}", describe(finding));
+            eprintln!("  {}", describe(finding));
         }
     }
 }

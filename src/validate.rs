@@ -21,7 +21,7 @@ use std::time::Instant;
 /// `<ro-crate-metadata.json>` against the same base. It has a path segment of its own so that
 /// an `@id` climbing out with `..` or starting with `/` resolves outside it, and so is never
 /// taken for a file of the crate.
-const BASE: &str = "arcp://name,validated-crate/crate/";
+pub const BASE: &str = "arcp://name,validated-crate/crate/";
 
 /// The profiles trecrate can check, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -150,6 +150,20 @@ const PAYLOAD_CHECKS: [&str; 5] = [
 ];
 
 pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, ValidateError> {
+    check(path, options).map(|checked| checked.report)
+}
+
+/// A crate as `validate` read it: the report, and for `ingest` the graph and metadata bytes.
+pub struct Checked {
+    pub report: CrateReport,
+    /// The metadata as RDF, relative `@id`s resolved against [`BASE`]; `None` when the
+    /// JSON-LD could not be read.
+    pub graph: Option<Store>,
+    pub metadata: Vec<u8>,
+}
+
+/// [`validate`], keeping what it read.
+pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, ValidateError> {
     let start = Instant::now();
     let mut opened = Opened::open(path, options.max_metadata_bytes)?;
     let mut findings = std::mem::take(&mut opened.findings);
@@ -158,6 +172,7 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
     let form = crate::form::check(&opened.metadata, &opened.metadata_name, &options.contexts);
     findings.extend(form.findings);
     let mut profiles = options.profiles.clone();
+    let mut loaded = None;
     if form.contexts_resolved {
         match load(&opened.metadata, &options.contexts, &opened.metadata_name) {
             Ok(graph) => {
@@ -183,6 +198,7 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
                     checks.extend(PAYLOAD_CHECKS.iter().map(|s| s.to_string()));
                     findings.extend(check_payload(&graph, &mut opened)?);
                 }
+                loaded = Some(graph);
             }
             Err(message) => findings.push(Finding::new(
                 Level::Required,
@@ -208,12 +224,16 @@ pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, V
     checks.retain(|c| !options.skip_checks.contains(c));
     findings.sort();
     findings.dedup();
-    Ok(CrateReport {
-        crate_path: path.display().to_string(),
-        profiles,
-        findings,
-        checks,
-        duration_ms: start.elapsed().as_millis(),
+    Ok(Checked {
+        report: CrateReport {
+            crate_path: path.display().to_string(),
+            profiles,
+            findings,
+            checks,
+            duration_ms: start.elapsed().as_millis(),
+        },
+        graph: loaded,
+        metadata: opened.metadata,
     })
 }
 

@@ -5,6 +5,8 @@ pub const EXPORT: &str = "https://karectl.example/trevor/export#";
 /// ADR-0004 section 5's `tre:` namespace; the CONSTRUCT queries write it, and
 /// [`crate::shape::rename_namespace`] moves it when the operator configures another one.
 pub const TRE: &str = "https://karectl.example/trevor/context#";
+/// Terms of the archive's release records (`trecrate:`), see [`crate::archive`].
+pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
 pub const SCHEMA: &str = "http://schema.org/";
 /// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
 pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";

@@ -378,10 +378,7 @@ fn a_killed_release_leaves_no_release_and_the_next_run_cleans_up() {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trecrate"))
-        .args(args(&[]))
-        .spawn()
-        .unwrap();
+    let mut child = common::command().args(args(&[])).spawn().unwrap();
     // Kill it once it is writing the payload, i.e. once its staging directory exists.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {

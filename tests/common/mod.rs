@@ -115,6 +115,7 @@ impl Fixture {
             tre_namespace: tre_namespace.into(),
             assets: Default::default(),
             deflate_level: 6,
+            store: None,
         }
     }
 
@@ -127,12 +128,20 @@ impl Fixture {
     }
 }
 
-pub fn trecrate<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trecrate"))
-        .args(args)
+/// The binary, with a fixed clock, and recording into no archive unless a test removes
+/// `TRECRATE_NO_STORE` (so that tests never touch the user's default archive).
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trecrate"));
+    command
         .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .unwrap()
+        .env("TRECRATE_NO_STORE", "1")
+        .env_remove("TRECRATE_STORE")
+        .env_remove("TRECRATE_TOKEN");
+    command
+}
+
+pub fn trecrate<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    command().args(args).output().unwrap()
 }
 
 pub fn stderr(output: &Output) -> String {
@@ -227,4 +236,99 @@ pub fn synthetic_export(dir: &Path, n: usize) -> PathBuf {
     let path = dir.join("release.json");
     std::fs::write(&path, serde_json::to_vec(&export).unwrap()).unwrap();
     path
+}
+
+/// Every bundled example: four requests over two projects, four checkers, 2024 to 2026.
+pub const ALL: [&str; 4] = [
+    "release-AR-2024-0107",
+    "release-AR-2025-0042",
+    "release-AR-2025-0115",
+    "release-AR-2026-0003",
+];
+
+/// A scratch archive with the bundled examples released into it.
+pub struct Archive {
+    pub scratch: Scratch,
+}
+
+impl Archive {
+    pub fn new(name: &str) -> Self {
+        Archive {
+            scratch: Scratch::new(name),
+        }
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.scratch.join("store")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.scratch.join("out")
+    }
+
+    /// `trecrate ARGS --store STORE`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        command()
+            .env_remove("TRECRATE_NO_STORE")
+            .args(args)
+            .arg("--store")
+            .arg(self.store())
+            .output()
+            .unwrap()
+    }
+
+    pub fn release(&self, example: &str, extra: &[&str]) -> Output {
+        let dir = root().join("examples").join(example);
+        let mut args = vec![
+            "release".to_owned(),
+            dir.join("release.json").display().to_string(),
+            "--quarantine".into(),
+            dir.join("quarantine").display().to_string(),
+            "--out".into(),
+            self.out().display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&args)
+    }
+
+    pub fn release_all(&self) {
+        for example in ALL {
+            let output = self.release(example, &["--quiet"]);
+            assert!(output.status.success(), "{example}: {}", stderr(&output));
+        }
+    }
+
+    /// A built-in query's rows, as JSON results read back into strings (unbound: "").
+    pub fn builtin(&self, name: &str, params: &[&str]) -> Vec<Vec<String>> {
+        let mut args = vec!["query", "--builtin", name, "--format", "json"];
+        for p in params {
+            args.push("--param");
+            args.push(p);
+        }
+        let output = self.run(&args);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        rows(&output.stdout)
+    }
+}
+
+/// SPARQL JSON results as rows of values in the projected order.
+pub fn rows(json: &[u8]) -> Vec<Vec<String>> {
+    let results: Value = serde_json::from_slice(json).unwrap();
+    let vars: Vec<String> = results["head"]["vars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    results["results"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            vars.iter()
+                .map(|v| b[v]["value"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .collect()
 }

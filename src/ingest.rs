@@ -1,0 +1,204 @@
+//! `trecrate ingest`: crates made elsewhere, or releases that travelled, into the archive. They
+//! are read and validated exactly as `trecrate validate` does; a crate with a REQUIRED finding
+//! is refused unless forced.
+
+use crate::archive::{Archive, ArchiveError, Record, Recorded, ZipRecord};
+use crate::finding::{Finding, Level};
+use crate::select::text;
+use crate::timestamp::Timestamp;
+use crate::validate::{ValidateError, ValidateOptions, BASE};
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Term, Triple};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Validate(#[from] ValidateError),
+    #[error("{path}: refused: {} REQUIRED finding(s) (see `trecrate validate`; --force records it anyway)", findings.len())]
+    Refused {
+        path: String,
+        findings: Vec<Finding>,
+    },
+    #[error("{path}: the metadata is not readable as JSON-LD, so there is no graph to archive")]
+    NoGraph { path: String },
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: {source}")]
+    Archive {
+        path: String,
+        #[source]
+        source: ArchiveError,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub validate: ValidateOptions,
+    /// Record crates with REQUIRED findings, and new versions of archived requests.
+    pub force: bool,
+    /// The name to archive the crate under when it carries no airlock request id; by default
+    /// its directory or file name.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub request_id: String,
+    pub recorded: Recorded,
+    /// Every finding of the validation (REQUIRED ones only when forced).
+    pub findings: Vec<Finding>,
+}
+
+pub fn ingest(
+    archive: &Archive,
+    path: &Path,
+    options: &IngestOptions,
+) -> Result<Ingested, IngestError> {
+    let shown = path.display().to_string();
+    let checked = crate::validate::check(path, &options.validate)?;
+    let findings = checked.report.findings;
+    let required: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.level == Level::Required)
+        .cloned()
+        .collect();
+    if !required.is_empty() && !options.force {
+        return Err(IngestError::Refused {
+            path: shown,
+            findings: required,
+        });
+    }
+    let graph = checked.graph.ok_or_else(|| IngestError::NoGraph {
+        path: shown.clone(),
+    })?;
+    let read = |message: String| IngestError::Read {
+        path: shown.clone(),
+        message,
+    };
+    let facts = crate::select::select(
+        &graph,
+        Some(BASE),
+        include_str!("../queries/ingest/record.rq"),
+    )
+    .map_err(|e| read(format!("queries/ingest/record.rq: {e}")))?
+    .rows
+    .into_iter()
+    .next()
+    .unwrap_or_default();
+    let request_id = match (text(facts.get("request")), &options.name) {
+        (_, Some(name)) => name.clone(),
+        (Some(id), None) => id,
+        (None, None) => name_of(path),
+    };
+    let root = crate::crate_base(&request_id);
+    let released_at = text(facts.get("published"))
+        .and_then(|p| Timestamp::parse(&p))
+        .unwrap_or_else(Timestamp::now);
+    let number = |name: &str| {
+        text(facts.get(name))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let zip = zip_record(path).map_err(|e| read(e.to_string()))?;
+    let record = Record {
+        request_id: request_id.clone(),
+        root: root.clone(),
+        metadata_sha256: crate::package::hex(&Sha256::digest(&checked.metadata)),
+        released_at: released_at.as_str().to_owned(),
+        file_count: number("files"),
+        payload_bytes: number("bytes"),
+        zip,
+        recorded_by: "ingest",
+    };
+    let triples = graph.iter().filter_map(|quad| {
+        let quad = quad.ok()?;
+        Some(Triple::new(
+            match quad.subject {
+                NamedOrBlankNode::NamedNode(n) => NamedOrBlankNode::NamedNode(rebase(n, &root)),
+                other => other,
+            },
+            rebase(quad.predicate, &root),
+            match quad.object {
+                Term::NamedNode(n) => Term::NamedNode(rebase(n, &root)),
+                other => other,
+            },
+        ))
+    });
+    let recorded = archive
+        .record(&record, triples, options.force)
+        .map_err(|source| IngestError::Archive {
+            path: shown.clone(),
+            source,
+        })?;
+    Ok(Ingested {
+        request_id,
+        recorded,
+        findings,
+    })
+}
+
+/// Moves an IRI from validate's base to the crate's archive base, where `release` puts it.
+fn rebase(iri: NamedNode, root: &str) -> NamedNode {
+    match iri.as_str().strip_prefix(BASE) {
+        Some(relative) => NamedNode::new_unchecked(format!("{root}{relative}")),
+        None => iri,
+    }
+}
+
+fn name_of_file(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// A crate's archive name from its path: the directory, the zip without `.zip`, or for a
+/// metadata file its folder; characters other than `[A-Za-z0-9._-]` become `-`.
+fn name_of(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut name = name_of_file(&absolute);
+    if name == crate::reader::METADATA {
+        name = absolute.parent().map(name_of_file).unwrap_or_default();
+    }
+    let name = name.strip_suffix(".zip").unwrap_or(&name);
+    let name = name.strip_suffix("-ro-crate-metadata.json").unwrap_or(name);
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "crate".into()
+    } else {
+        clean
+    }
+}
+
+/// For a zip crate: where it is, its sha256 and size, as for a release's zip.
+fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
+    if !path.is_file() || !path.to_string_lossy().ends_with(".zip") {
+        return Ok(None);
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    let mut size = 0;
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok(Some(ZipRecord {
+        location: std::fs::canonicalize(path)?.display().to_string(),
+        sha256: crate::package::hex(&hasher.finalize()),
+        size,
+    }))
+}

@@ -1,0 +1,671 @@
+//! `trecrate query` and the SPARQL endpoint: read-only SPARQL over the archive, and the
+//! auditors' library of built-in queries (`queries/audit/*.rq`).
+//!
+//! The default graph is the union of every archived graph (all releases and their records);
+//! `GRAPH ?release { ... }` keeps one crate version apart from the others.
+//!
+//! A built-in query declares its parameters in its leading comment; values given with
+//! `--param name=value` are checked against the declared kind and bound to the variable
+//! `?name` before evaluation, never spliced into the query text.
+
+use crate::assets::Asset;
+use crate::vocab::DISPLAY_PREFIXES;
+use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfSerializer};
+use oxigraph::model::vocab::xsd;
+use oxigraph::model::{Literal, NamedNode, Term, Triple, Variable};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{
+    CancellationToken, PreparedSparqlQuery, QueryResults, QuerySolution, SparqlEvaluator,
+};
+use oxigraph::store::Store;
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("{source_name}: SPARQL syntax error: {message}")]
+    Syntax {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: SPARQL Update is refused: the archive is read-only here (records are added by `trecrate release` and `trecrate ingest`)")]
+    Update { source_name: String },
+    #[error("no built-in query named {name:?}; known: {known}")]
+    UnknownBuiltin { name: String, known: String },
+    #[error("{builtin}: {message}")]
+    Param { builtin: String, message: String },
+    #[error("query evaluation failed: {0}")]
+    Evaluation(String),
+    #[error("the query ran longer than the limit of {} s and was stopped", .0.as_secs_f64())]
+    Timeout(Duration),
+    #[error("the query has more than {0} results, the limit; add a LIMIT or raise the limit")]
+    TooManyResults(usize),
+    #[error("format {format} cannot show {kind}; use {hint}")]
+    Format {
+        format: &'static str,
+        kind: &'static str,
+        hint: &'static str,
+    },
+    #[error("cannot write the results: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// How results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns for a terminal (Turtle for graphs).
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Xml,
+    Turtle,
+    NTriples,
+    JsonLd,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Xml => "xml",
+            Format::Turtle => "turtle",
+            Format::NTriples => "ntriples",
+            Format::JsonLd => "jsonld",
+        }
+    }
+
+    fn results(self) -> Option<QueryResultsFormat> {
+        match self {
+            Format::Csv => Some(QueryResultsFormat::Csv),
+            Format::Tsv => Some(QueryResultsFormat::Tsv),
+            Format::Json => Some(QueryResultsFormat::Json),
+            Format::Xml => Some(QueryResultsFormat::Xml),
+            _ => None,
+        }
+    }
+
+    fn graph(self) -> Option<RdfFormat> {
+        match self {
+            Format::Table | Format::Turtle => Some(RdfFormat::Turtle),
+            Format::NTriples => Some(RdfFormat::NTriples),
+            Format::JsonLd => Some(RdfFormat::JsonLd {
+                profile: JsonLdProfileSet::empty(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The media type written, for HTTP responses.
+    pub fn media_type(self) -> &'static str {
+        match (self.results(), self.graph()) {
+            (Some(f), _) => f.media_type(),
+            (None, Some(_)) if self == Format::Table => "text/plain; charset=utf-8",
+            (None, Some(f)) => f.media_type(),
+            (None, None) => "application/octet-stream",
+        }
+    }
+}
+
+/// Bounds on one evaluation; the endpoint sets them, the CLI by default does not.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    pub timeout: Option<Duration>,
+    pub max_results: Option<usize>,
+}
+
+/// A query's answer, held whole so that limits can be enforced before a byte is written.
+pub enum Answer {
+    Solutions {
+        variables: Vec<Variable>,
+        rows: Vec<QuerySolution>,
+    },
+    Boolean(bool),
+    Graph(Vec<Triple>),
+}
+
+impl Answer {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Answer::Solutions { .. } => "SELECT results",
+            Answer::Boolean(_) => "an ASK result",
+            Answer::Graph(_) => "a graph (CONSTRUCT or DESCRIBE)",
+        }
+    }
+}
+
+/// A parsed query and the values bound to its parameters.
+pub struct Prepared {
+    query: spargebra::Query,
+    bindings: Vec<(Variable, Term)>,
+}
+
+impl Prepared {
+    /// Binds `?variable` to `term` before evaluation.
+    pub fn bind(mut self, variable: Variable, term: Term) -> Self {
+        self.bindings.push((variable, term));
+        self
+    }
+}
+
+/// Parses a query, refusing updates. `source_name` names the query in messages (the file, the
+/// built-in, or "the query"). SERVICE cannot reach the network: oxigraph is built without its
+/// HTTP client.
+pub fn prepare(text: &str, source_name: &str) -> Result<Prepared, QueryError> {
+    match spargebra::SparqlParser::new().parse_query(text) {
+        Ok(query) => Ok(Prepared {
+            query,
+            bindings: Vec::new(),
+        }),
+        Err(error) => {
+            if spargebra::SparqlParser::new().parse_update(text).is_ok() {
+                Err(QueryError::Update {
+                    source_name: source_name.to_owned(),
+                })
+            } else {
+                Err(QueryError::Syntax {
+                    source_name: source_name.to_owned(),
+                    message: error.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// Evaluates `prepared` over `store` within `limits`.
+pub fn evaluate(store: &Store, prepared: Prepared, limits: Limits) -> Result<Answer, QueryError> {
+    let Prepared {
+        mut query,
+        bindings,
+    } = prepared;
+    // oxigraph binds only projected variables, so parameters join the projection for the
+    // evaluation and leave the answer afterwards.
+    let mut shown = None;
+    if let spargebra::Query::Select { pattern, .. } = &mut query {
+        let parameters: Vec<Variable> = bindings.iter().map(|(v, _)| v.clone()).collect();
+        shown = project_also(pattern, &parameters);
+    }
+    let token = CancellationToken::new();
+    let mut prepared = SparqlEvaluator::new()
+        .with_cancellation_token(token.clone())
+        .for_query(query);
+    if prepared.dataset().is_default_dataset() {
+        prepared.dataset_mut().set_default_graph_as_union();
+    }
+    for (variable, term) in bindings {
+        prepared = prepared.substitute_variable(variable, term);
+    }
+    let answer = match limits.timeout {
+        None => collect(store, prepared, limits.max_results)?,
+        // The answer is awaited at most `timeout`; then the evaluation is cancelled, which
+        // takes effect at its next read of the store (a join over data already read runs on
+        // until then, in its thread, without holding up the answer).
+        Some(timeout) => {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let store = store.clone();
+            let max_results = limits.max_results;
+            std::thread::spawn(move || {
+                let _ = sender.send(collect(&store, prepared, max_results));
+            });
+            match receiver.recv_timeout(timeout) {
+                Ok(result) => result?,
+                Err(_) => {
+                    token.cancel();
+                    return Err(QueryError::Timeout(timeout));
+                }
+            }
+        }
+    };
+    Ok(match (answer, shown) {
+        (Answer::Solutions { rows, .. }, Some(variables)) => Answer::Solutions {
+            rows: rows
+                .iter()
+                .map(|row| {
+                    let values: Vec<Option<Term>> =
+                        variables.iter().map(|v| row.get(v).cloned()).collect();
+                    QuerySolution::from((variables.clone(), values))
+                })
+                .collect(),
+            variables,
+        },
+        (answer, _) => answer,
+    })
+}
+
+/// Adds `extra` to the projection of a SELECT's pattern; the projection as it was.
+fn project_also(
+    pattern: &mut spargebra::algebra::GraphPattern,
+    extra: &[Variable],
+) -> Option<Vec<Variable>> {
+    use spargebra::algebra::GraphPattern;
+    match pattern {
+        GraphPattern::Project { variables, .. } => {
+            let original = variables.clone();
+            for v in extra {
+                if !variables.contains(v) {
+                    variables.push(v.clone());
+                }
+            }
+            Some(original)
+        }
+        GraphPattern::Distinct { inner }
+        | GraphPattern::Reduced { inner }
+        | GraphPattern::Slice { inner, .. }
+        | GraphPattern::OrderBy { inner, .. } => project_also(inner, extra),
+        _ => None,
+    }
+}
+
+fn collect(
+    store: &Store,
+    query: PreparedSparqlQuery,
+    max_results: Option<usize>,
+) -> Result<Answer, QueryError> {
+    let evaluation =
+        |e: oxigraph::sparql::QueryEvaluationError| QueryError::Evaluation(e.to_string());
+    let check = |n: usize| match max_results {
+        Some(max) if n > max => Err(QueryError::TooManyResults(max)),
+        _ => Ok(()),
+    };
+    let results = query.on_store(store).execute().map_err(evaluation)?;
+    Ok(match results {
+        QueryResults::Boolean(b) => Answer::Boolean(b),
+        QueryResults::Solutions(solutions) => {
+            let variables = solutions.variables().to_vec();
+            let mut rows = Vec::new();
+            for solution in solutions {
+                rows.push(solution.map_err(evaluation)?);
+                check(rows.len())?;
+            }
+            Answer::Solutions { variables, rows }
+        }
+        QueryResults::Graph(triples) => {
+            let mut graph = Vec::new();
+            for triple in triples {
+                graph.push(triple.map_err(evaluation)?);
+                check(graph.len())?;
+            }
+            Answer::Graph(graph)
+        }
+    })
+}
+
+/// Writes `answer` in `format`.
+pub fn write(answer: &Answer, format: Format, out: &mut dyn Write) -> Result<(), QueryError> {
+    let mismatch = |hint| QueryError::Format {
+        format: format.name(),
+        kind: answer.kind(),
+        hint,
+    };
+    match answer {
+        Answer::Solutions { variables, rows } => {
+            if format == Format::Table {
+                return Ok(out.write_all(table(variables, rows).as_bytes())?);
+            }
+            let results = format
+                .results()
+                .ok_or_else(|| mismatch("table, csv, tsv, json or xml"))?;
+            let mut serializer = QueryResultsSerializer::from_format(results)
+                .serialize_solutions_to_writer(out, variables.clone())?;
+            for row in rows {
+                serializer.serialize(row)?;
+            }
+            serializer.finish()?;
+        }
+        Answer::Boolean(value) => {
+            if format == Format::Table {
+                return Ok(writeln!(out, "{value}")?);
+            }
+            let results = format
+                .results()
+                .ok_or_else(|| mismatch("table, json, xml, csv or tsv"))?;
+            QueryResultsSerializer::from_format(results)
+                .serialize_boolean_to_writer(out, *value)?;
+        }
+        Answer::Graph(triples) => {
+            let rdf = format
+                .graph()
+                .ok_or_else(|| mismatch("turtle, ntriples or jsonld"))?;
+            let mut serializer = RdfSerializer::from_format(rdf);
+            for (prefix, iri) in display_prefixes() {
+                serializer = serializer
+                    .with_prefix(prefix.trim_end_matches(':'), iri)
+                    .map_err(|e| QueryError::Evaluation(e.to_string()))?;
+            }
+            let mut writer = serializer.for_writer(out);
+            for triple in triples {
+                writer.serialize_triple(triple)?;
+            }
+            writer.finish()?;
+        }
+    }
+    Ok(())
+}
+
+fn display_prefixes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    DISPLAY_PREFIXES.into_iter().chain([
+        ("trecrate:", crate::vocab::ARCHIVE),
+        ("xsd:", "http://www.w3.org/2001/XMLSchema#"),
+    ])
+}
+
+/// Rows as aligned columns: IRIs shortened by the display prefixes or in `<>`, literals as
+/// their text, unbound values empty.
+fn table(variables: &[Variable], rows: &[QuerySolution]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            variables
+                .iter()
+                .map(|v| row.get(v).map(show).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let headers: Vec<String> = variables.iter().map(|v| v.as_str().to_owned()).collect();
+    let widths: Vec<usize> = (0..variables.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |values: &[String]| {
+        let mut text = String::new();
+        for (i, value) in values.iter().enumerate() {
+            if i + 1 == values.len() {
+                text.push_str(value);
+            } else {
+                text.push_str(value);
+                text.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[i] - value.chars().count() + 2,
+                ));
+            }
+        }
+        text.truncate(text.trim_end().len());
+        text.push('\n');
+        text
+    };
+    let mut text = line(&headers);
+    text.push_str(&line(
+        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+    ));
+    for row in &cells {
+        text.push_str(&line(row));
+    }
+    text.push_str(&format!(
+        "({} row{})\n",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    ));
+    text
+}
+
+fn show(term: &Term) -> String {
+    let text = match term {
+        Term::NamedNode(n) => display_prefixes()
+            .find_map(|(prefix, iri)| {
+                n.as_str()
+                    .strip_prefix(iri)
+                    .filter(|local| !local.is_empty() && !local.contains(['/', '#']))
+                    .map(|local| format!("{prefix}{local}"))
+            })
+            .unwrap_or_else(|| format!("<{}>", n.as_str())),
+        Term::BlankNode(b) => b.to_string(),
+        Term::Literal(l) => match l.language() {
+            Some(language) => format!("{:?}@{language}", l.value()),
+            None => l.value().to_owned(),
+        },
+    };
+    text.replace('\n', "\\n").replace('\t', "\\t")
+}
+
+/// One query of the auditors' library.
+#[derive(Debug, Clone)]
+pub struct Builtin {
+    /// The file name without `.rq`.
+    pub name: String,
+    /// The first paragraph of the leading comment: what the query answers.
+    pub summary: String,
+    pub params: Vec<Param>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub kind: Kind,
+    pub optional: bool,
+    pub doc: String,
+}
+
+/// What a parameter's value must look like, and the RDF term it becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Any text: a plain literal.
+    String,
+    /// Hexadecimal digits, compared lower-case: a plain literal.
+    Hex,
+    /// An absolute IRI.
+    Iri,
+    /// `YYYY-MM-DD`: an `xsd:date`.
+    Date,
+    /// An `xsd:integer`.
+    Integer,
+}
+
+impl Kind {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "string" => Kind::String,
+            "hex" => Kind::Hex,
+            "iri" => Kind::Iri,
+            "date" => Kind::Date,
+            "integer" => Kind::Integer,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::Hex => "hex",
+            Kind::Iri => "iri",
+            Kind::Date => "date",
+            Kind::Integer => "integer",
+        }
+    }
+
+    fn term(self, value: &str) -> Result<Term, String> {
+        Ok(match self {
+            Kind::String => Literal::new_simple_literal(value).into(),
+            Kind::Hex => {
+                if value.is_empty() || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(format!("{value:?} is not hexadecimal"));
+                }
+                Literal::new_simple_literal(value.to_ascii_lowercase()).into()
+            }
+            Kind::Iri => NamedNode::new(value)
+                .map_err(|e| format!("{value:?} is not an absolute IRI: {e}"))?
+                .into(),
+            Kind::Date => {
+                let ok = value.len() == 10
+                    && value.bytes().enumerate().all(|(i, b)| match i {
+                        4 | 7 => b == b'-',
+                        _ => b.is_ascii_digit(),
+                    })
+                    && matches!(value[5..7].parse::<u8>(), Ok(1..=12))
+                    && matches!(value[8..10].parse::<u8>(), Ok(1..=31));
+                if !ok {
+                    return Err(format!("{value:?} is not a date YYYY-MM-DD"));
+                }
+                Literal::new_typed_literal(value, xsd::DATE).into()
+            }
+            Kind::Integer => {
+                let n: i64 = value
+                    .parse()
+                    .map_err(|_| format!("{value:?} is not an integer"))?;
+                Literal::from(n).into()
+            }
+        })
+    }
+}
+
+impl Builtin {
+    /// Reads the header comment of `queries/audit/NAME.rq`:
+    ///
+    /// ```text
+    /// # What the query answers (first paragraph).
+    /// #
+    /// # Parameters:
+    /// #   name  kind[?]  what it is (`?` marks an optional parameter)
+    /// ```
+    pub fn parse(asset: &Asset) -> Result<Self, QueryError> {
+        let name = asset
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&asset.name)
+            .trim_end_matches(".rq")
+            .to_owned();
+        let comments: Vec<&str> = asset
+            .text
+            .lines()
+            .map_while(|l| l.strip_prefix('#'))
+            .map(str::trim)
+            .collect();
+        let summary = comments
+            .iter()
+            .take_while(|l| !l.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut params = Vec::new();
+        let declared = comments.iter().skip_while(|l| **l != "Parameters:").skip(1);
+        for line in declared.take_while(|l| !l.is_empty()) {
+            let mut words = line.split_whitespace();
+            let (Some(param), Some(kind)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let optional = kind.ends_with('?');
+            let kind =
+                Kind::parse(kind.trim_end_matches('?')).ok_or_else(|| QueryError::Param {
+                    builtin: asset.name.clone(),
+                    message: format!(
+                    "parameter {param} has unknown kind {kind:?} (string, hex, iri, date, integer)"
+                ),
+                })?;
+            params.push(Param {
+                name: param.to_owned(),
+                kind,
+                optional,
+                doc: words.collect::<Vec<_>>().join(" "),
+            });
+        }
+        Ok(Builtin {
+            name,
+            summary,
+            params,
+            text: asset.text.clone(),
+        })
+    }
+
+    /// Checks `--param name=value` pairs against the declaration; the terms to bind.
+    pub fn bind(&self, given: &[(String, String)]) -> Result<Vec<(Variable, Term)>, QueryError> {
+        let error = |message: String| QueryError::Param {
+            builtin: self.name.clone(),
+            message,
+        };
+        let mut bindings = Vec::new();
+        for (name, value) in given {
+            let param = self
+                .params
+                .iter()
+                .find(|p| p.name == *name)
+                .ok_or_else(|| {
+                    error(format!(
+                        "no parameter {name:?}; this query takes: {}",
+                        self.usage()
+                    ))
+                })?;
+            if bindings
+                .iter()
+                .any(|(v, _): &(Variable, Term)| v.as_str() == name)
+            {
+                return Err(error(format!("parameter {name} given twice")));
+            }
+            let term = param
+                .kind
+                .term(value)
+                .map_err(|m| error(format!("parameter {name}: {m}")))?;
+            bindings.push((Variable::new_unchecked(name.clone()), term));
+        }
+        for param in &self.params {
+            if !param.optional && !given.iter().any(|(n, _)| *n == param.name) {
+                return Err(error(format!(
+                    "missing --param {}=VALUE ({}: {})",
+                    param.name,
+                    param.kind.name(),
+                    param.doc
+                )));
+            }
+        }
+        Ok(bindings)
+    }
+
+    /// The parameters in one line, e.g. `sha256=<hex> [from=<date>]`.
+    pub fn usage(&self) -> String {
+        if self.params.is_empty() {
+            return "no parameters".into();
+        }
+        self.params
+            .iter()
+            .map(|p| {
+                let text = format!("{}=<{}>", p.name, p.kind.name());
+                if p.optional {
+                    format!("[{text}]")
+                } else {
+                    text
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Parses the library; a malformed header is an error naming the file.
+pub fn builtins(assets: &[Asset]) -> Result<Vec<Builtin>, QueryError> {
+    assets.iter().map(Builtin::parse).collect()
+}
+
+/// Prepares the built-in `name` with `params` bound.
+pub fn prepare_builtin(
+    builtins: &[Builtin],
+    name: &str,
+    params: &[(String, String)],
+) -> Result<Prepared, QueryError> {
+    let builtin =
+        builtins
+            .iter()
+            .find(|b| b.name == name)
+            .ok_or_else(|| QueryError::UnknownBuiltin {
+                name: name.to_owned(),
+                known: builtins
+                    .iter()
+                    .map(|b| b.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+    let bindings = builtin.bind(params)?;
+    let mut prepared = prepare(&builtin.text, &format!("queries/audit/{name}.rq"))?;
+    for (variable, term) in bindings {
+        prepared = prepared.bind(variable, term);
+    }
+    Ok(prepared)
+}

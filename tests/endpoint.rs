@@ -1,0 +1,399 @@
+//! `trecrate serve` and `trecrate push` against real peers: an HTTP client, the SPARQLWrapper
+//! library, and an `oxigraph serve` triple store started here, each on an ephemeral port.
+
+mod common;
+
+use common::{command, python, root, rows, stderr, Archive};
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(mut command: std::process::Command, port: u16) -> Server {
+        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("the server exited with {status}: {err}");
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(archive: &Archive, extra: &[&str]) -> Server {
+    let port = free_port();
+    let mut cmd = command();
+    cmd.args(["serve", "--store"])
+        .arg(archive.store())
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .args(extra);
+    Server::start(cmd, port)
+}
+
+fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn with_query(url: &str, query: &str) -> String {
+    format!("{url}?query={}", encode(query))
+}
+
+fn client() -> reqwest::blocking::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::new()
+}
+
+fn audit_query(name: &str) -> String {
+    std::fs::read_to_string(root().join(format!("queries/audit/{name}.rq"))).unwrap()
+}
+
+#[test]
+fn the_endpoint_speaks_the_sparql_protocol() {
+    let archive = Archive::new("endpoint-protocol");
+    archive.release_all();
+    let token_file = archive.scratch.join("token");
+    std::fs::write(&token_file, "s3cret-token\n").unwrap();
+    let query = audit_query("releases");
+    let expected = archive.builtin("releases", &[]);
+    assert_eq!(expected.len(), 4);
+    let server = serve(&archive, &["--token-file", token_file.to_str().unwrap()]);
+    let http = client();
+
+    // While it serves, the archive is locked, and other commands say so.
+    let locked = archive.run(&["releases"]);
+    assert_eq!(locked.status.code(), Some(2));
+    assert!(
+        stderr(&locked).contains("locked by another process"),
+        "{}",
+        stderr(&locked)
+    );
+
+    // No token, a wrong token: 401 with a challenge.
+    for auth in [None, Some("Bearer wrong")] {
+        let mut request = http.get(with_query(&server.url("/query"), &query));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let response = request.send().unwrap();
+        assert_eq!(response.status(), 401);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    }
+    let bearer = "Bearer s3cret-token";
+
+    // GET, POST form, POST sparql-query: the CLI's answer each time.
+    let get = http
+        .get(with_query(&server.url("/query"), &query))
+        .header("Authorization", bearer)
+        .send()
+        .unwrap();
+    assert_eq!(get.status(), 200);
+    assert_eq!(
+        get.headers()["content-type"],
+        "application/sparql-results+json"
+    );
+    assert_eq!(rows(&get.bytes().unwrap()), expected);
+    let form = http
+        .post(server.url("/query"))
+        .header("Authorization", bearer)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("query={}", encode(&query)))
+        .send()
+        .unwrap();
+    assert_eq!(rows(&form.bytes().unwrap()), expected);
+    let direct = http
+        .post(server.url("/query"))
+        .header("Authorization", bearer)
+        .header("Content-Type", "application/sparql-query")
+        .body(query.clone())
+        .send()
+        .unwrap();
+    assert_eq!(rows(&direct.bytes().unwrap()), expected);
+
+    // Content negotiation.
+    let negotiate = |q: &str, accept: &str| {
+        let response = http
+            .get(with_query(&server.url("/query"), q))
+            .header("Authorization", bearer)
+            .header("Accept", accept)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, kind, response.text().unwrap())
+    };
+    let (_, kind, body) = negotiate(&query, "text/csv");
+    assert_eq!(kind, "text/csv; charset=utf-8");
+    assert!(body.starts_with("request,releasedAt,files,"), "{body}");
+    assert_eq!(body.lines().count(), 5);
+    let (_, kind, body) = negotiate(
+        &query,
+        "application/sparql-results+xml;q=0.9, text/tab-separated-values;q=0.5",
+    );
+    assert_eq!(kind, "application/sparql-results+xml");
+    assert!(body.contains("<sparql"), "{body}");
+    let construct = "PREFIX trecrate: <https://w3id.org/trecrate/archive#> CONSTRUCT { ?g a trecrate:Release } WHERE { ?g a trecrate:Release }";
+    let (_, kind, body) = negotiate(construct, "application/n-triples");
+    assert_eq!(kind, "application/n-triples");
+    assert_eq!(body.lines().count(), 4, "{body}");
+    let (_, kind, _) = negotiate(construct, "*/*");
+    assert_eq!(kind, "text/turtle");
+    let (status, _, body) = negotiate(construct, "application/sparql-results+json");
+    assert_eq!(status, 406, "{body}");
+
+    // Read-only, whichever way an update comes.
+    let update = "DELETE WHERE { GRAPH ?g { ?s ?p ?o } }";
+    let as_update = http
+        .post(server.url("/query"))
+        .header("Authorization", bearer)
+        .header("Content-Type", "application/sparql-update")
+        .body(update)
+        .send()
+        .unwrap();
+    assert_eq!(as_update.status(), 403);
+    let as_form = http
+        .post(server.url("/update"))
+        .header("Authorization", bearer)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("update={}", encode(update)))
+        .send()
+        .unwrap();
+    assert_eq!(as_form.status(), 403);
+    let (status, _, body) = negotiate(update, "*/*");
+    assert_eq!(status, 403);
+    assert!(body.contains("SPARQL Update is refused"), "{body}");
+    let (status, _, body) = negotiate("SELECT * WHERE { ?s ?p }", "*/*");
+    assert_eq!(status, 400);
+    assert!(body.contains("SPARQL syntax error"), "{body}");
+    assert_eq!(archive_count(&server, bearer), 4, "nothing deleted");
+
+    // A standard SPARQL client library.
+    let script = root().join("tests/peers/sparqlwrapper_query.py");
+    let output = std::process::Command::new(python())
+        .arg(&script)
+        .arg(server.url("/query"))
+        .arg("s3cret-token")
+        .arg(&query)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(rows(&output.stdout), expected);
+}
+
+fn archive_count(server: &Server, bearer: &str) -> usize {
+    let response = client()
+        .get(with_query(&server.url("/query"), "PREFIX trecrate: <https://w3id.org/trecrate/archive#> SELECT ?g WHERE { ?g a trecrate:Release }"))
+        .header("Authorization", bearer)
+        .send()
+        .unwrap();
+    rows(&response.bytes().unwrap()).len()
+}
+
+#[test]
+fn the_endpoint_enforces_its_limits() {
+    let archive = Archive::new("endpoint-limits");
+    archive.release_all();
+    let server = serve(&archive, &["--timeout", "0.5", "--max-results", "5"]);
+    let http = client();
+    let get = |q: &str| {
+        let response = http
+            .get(with_query(&server.url("/query"), q))
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let (status, body) = get("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }");
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("more than 5 results"), "{body}");
+    let start = Instant::now();
+    let (status, body) =
+        get("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("limit of 0.5 s"), "{body}");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "stopped, not run to the end"
+    );
+    let (status, _) = get("ASK { ?s ?p ?o }");
+    assert_eq!(status, 200, "still serving");
+}
+
+#[test]
+fn exposing_the_archive_needs_a_token() {
+    let archive = Archive::new("endpoint-exposed");
+    archive.release("release-AR-2025-0042", &["--quiet"]);
+    let output = command()
+        .args(["serve", "--store"])
+        .arg(archive.store())
+        .args(["--bind", &format!("0.0.0.0:{}", free_port())])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("without a token"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Binds a built-in query's parameters with a VALUES block at the top of its WHERE clause, for
+/// a server that has no parameters of its own. Test-only: trecrate binds values in the
+/// evaluator.
+fn bind_textually(query: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return query.to_owned();
+    }
+    let variables: Vec<String> = params.iter().map(|(n, _)| format!("?{n}")).collect();
+    let terms: Vec<&str> = params.iter().map(|(_, t)| *t).collect();
+    let values = format!(
+        "VALUES ({}) {{ ({}) }}",
+        variables.join(" "),
+        terms.join(" ")
+    );
+    let at = query.find("WHERE {").expect("a WHERE clause") + "WHERE {".len();
+    format!("{}\n  {values}{}", &query[..at], &query[at..])
+}
+
+fn oxigraph_server(dir: &Path) -> Server {
+    let oxigraph = python().parent().unwrap().join("oxigraph");
+    assert!(
+        oxigraph.exists(),
+        "{} missing: run scripts/setup",
+        oxigraph.display()
+    );
+    let port = free_port();
+    let mut cmd = std::process::Command::new(oxigraph);
+    cmd.args(["serve", "--location"]).arg(dir).args([
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--union-default-graph",
+    ]);
+    Server::start(cmd, port)
+}
+
+#[test]
+fn pushed_archives_answer_the_same_on_a_triple_store_server() {
+    let archive = Archive::new("endpoint-push");
+    archive.release_all();
+    let remote = oxigraph_server(&archive.scratch.join("oxigraph"));
+    let push = archive.run(&["push", "--endpoint", &remote.url("/store")]);
+    assert!(push.status.success(), "{}", stderr(&push));
+    // Pushing twice gives the same server state (PUT replaces each graph).
+    let again = archive.run(&["push", "--endpoint", &remote.url("/store")]);
+    assert!(again.status.success(), "{}", stderr(&again));
+
+    let http = client();
+    let remote_rows = |query: &str| {
+        let response = http
+            .post(remote.url("/query"))
+            .header("Content-Type", "application/sparql-query")
+            .header("Accept", "application/sparql-results+json")
+            .body(query.to_owned())
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        rows(&response.bytes().unwrap())
+    };
+    let cases: [(&str, &[(&str, &str)]); 7] = [
+        ("releases", &[]),
+        ("releases-by-checker", &[("checker", "\"Tomás Reyes\"")]),
+        (
+            "releases-by-project",
+            &[
+                ("project", "\"PRJ-017\""),
+                (
+                    "from",
+                    "\"2025-06-01\"^^<http://www.w3.org/2001/XMLSchema#date>",
+                ),
+            ],
+        ),
+        (
+            "files-by-statbarn",
+            &[("statbarn", "\"frequencies\""), ("project", "\"PRJ-017\"")],
+        ),
+        ("approval-anomalies", &[]),
+        ("request-timeline", &[("request", "\"AR-2026-0003\"")]),
+        ("release-by-checksum", &[("sha256", "\"0000\"")]),
+    ];
+    for (name, params) in cases {
+        let cli_params: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.split('"').nth(1).unwrap()))
+            .collect();
+        let cli_params: Vec<&str> = cli_params.iter().map(String::as_str).collect();
+        let local = archive.builtin(name, &cli_params);
+        let there = remote_rows(&bind_textually(&audit_query(name), params));
+        assert_eq!(there, local, "{name}");
+        if name != "approval-anomalies" && name != "release-by-checksum" {
+            assert!(!local.is_empty(), "{name} answers something");
+        }
+    }
+
+    // One release only, into another server: its graphs and its record.
+    let second = oxigraph_server(&archive.scratch.join("oxigraph-2"));
+    let one = archive.run(&[
+        "push",
+        "--endpoint",
+        &second.url("/store"),
+        "--release",
+        "AR-2025-0115",
+    ]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    let response = http
+        .post(second.url("/query"))
+        .header("Content-Type", "application/sparql-query")
+        .header("Accept", "application/sparql-results+json")
+        .body(audit_query("releases"))
+        .send()
+        .unwrap();
+    let there = rows(&response.bytes().unwrap());
+    assert_eq!(there.len(), 1);
+    assert_eq!(there[0][0], "AR-2025-0115");
+
+    // A server that is not there: a clear error, exit 2.
+    let gone = format!("http://127.0.0.1:{}/store", free_port());
+    let failed = archive.run(&["push", "--endpoint", &gone]);
+    assert_eq!(failed.status.code(), Some(2));
+    assert!(stderr(&failed).contains(&gone), "{}", stderr(&failed));
+}
