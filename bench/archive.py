@@ -104,17 +104,19 @@ def main():
     metadata = json.loads((crates[count // 2] / "ro-crate-metadata.json").read_text())
     sha = next(e["sha256"] for e in metadata["@graph"] if "sha256" in e)
     request = next(e["tre:airlockRequestId"] for e in metadata["@graph"] if "tre:airlockRequestId" in e)
-    cases = {
-        "releases": [],
-        "release-by-checksum": [f"sha256={sha}"],
-        "releases-by-checker": ["checker=Checker 3"],
-        "releases-by-project": ["project=PRJ-007", "from=2024-01-01", "to=2024-12-31"],
-        "files-by-statbarn": ["statbarn=survival", "project=PRJ-004", "from=2025-01-01", "to=2025-12-31"],
-        "approval-anomalies": [],
-        "request-timeline": [f"request={request}"],
-    }
-    print(f"\n{'built-in query':<22} {'rows':>6} {'evaluation ms':>14} {'process ms':>11}")
-    for name, params in cases.items():
+    cases = [
+        ("releases", []),
+        ("release-by-checksum", [f"sha256={sha}"]),
+        ("releases-by-checker", ["checker=Checker 3"]),
+        ("releases-by-project", ["project=PRJ-007", "from=2024-01-01", "to=2024-12-31"]),
+        ("files-by-statbarn", ["statbarn=survival", "project=PRJ-004", "from=2025-01-01", "to=2025-12-31"]),
+        # Without a project every file of the statbarn is visited: a fifth of all files.
+        ("files-by-statbarn", ["statbarn=survival", "from=2025-01-01", "to=2025-01-31"]),
+        ("approval-anomalies", []),
+        ("request-timeline", [f"request={request}"]),
+    ]
+    print(f"\n{'built-in query':<22} {'parameters':<50} {'rows':>6} {'evaluation ms':>14} {'process ms':>11}")
+    for name, params in cases:
         argv = [trecrate, "query", "--store", str(store), "--builtin", name, "--time", "--format", "tsv"]
         for p in params:
             argv += ["--param", p]
@@ -124,7 +126,8 @@ def main():
             evals.append(float(run.stderr.split("evaluated in ")[1].split(" ms")[0]))
             rows = len(run.stdout.splitlines()) - 1
             walls.append(timed(argv)[0] * 1000)
-        print(f"{name:<22} {rows:>6} {statistics.median(evals):>14.1f} {statistics.median(walls):>11.1f}")
+        shown = " ".join(p.split("=", 1)[0] for p in params)
+        print(f"{name:<22} {shown:<50} {rows:>6} {statistics.median(evals):>14.1f} {statistics.median(walls):>11.1f}")
     print("\ntarget: each built-in query under 100 ms")
 
 

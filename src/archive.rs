@@ -250,41 +250,39 @@ impl Archive {
             let NamedOrBlankNode::NamedNode(graph) = quad.subject else {
                 continue;
             };
-            let is_superseded = self
-                .store
-                .quads_for_pattern(
-                    Some(graph.as_ref().into()),
-                    Some(superseded_by.as_ref()),
-                    None,
-                    Some(records),
-                )
-                .next()
-                .is_some();
-            if is_superseded {
+            if self.record_value(&graph, &superseded_by)?.is_some() {
                 continue;
             }
-            let sha = self
-                .store
-                .quads_for_pattern(
-                    Some(graph.as_ref().into()),
-                    Some(metadata.as_ref()),
-                    None,
-                    Some(records),
-                )
-                .next()
-                .transpose()
-                .map_err(self.storage())?
-                .and_then(|q| match q.object {
-                    Term::Literal(l) => Some(l.value().to_owned()),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let sha = match self.record_value(&graph, &metadata)? {
+                Some(Term::Literal(l)) => l.value().to_owned(),
+                _ => String::new(),
+            };
             return Ok(Some((graph, sha)));
         }
         Ok(None)
     }
 
-    /// Every crate version's named graph, records first excluded, in IRI order.
+    /// The value of `predicate` in the record of `graph`, if any.
+    fn record_value(
+        &self,
+        graph: &NamedNode,
+        predicate: &NamedNode,
+    ) -> Result<Option<Term>, ArchiveError> {
+        let records = GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(RECORDS));
+        self.store
+            .quads_for_pattern(
+                Some(graph.as_ref().into()),
+                Some(predicate.as_ref()),
+                None,
+                Some(records),
+            )
+            .next()
+            .transpose()
+            .map(|q| q.map(|q| q.object))
+            .map_err(self.storage())
+    }
+
+    /// Every crate version's named graph, the records' excluded, in IRI order.
     pub fn release_graphs(&self) -> Result<Vec<NamedNode>, ArchiveError> {
         let mut graphs = Vec::new();
         for graph in self.store.named_graphs() {

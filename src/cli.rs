@@ -1,7 +1,9 @@
 //! Command-line arguments. Only parsing lives here; `main.rs` turns them into library calls.
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use trecrate::query::Format;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,8 +101,8 @@ pub struct ReleasesArgs {
     pub store: StoreArg,
 
     /// Output format
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: QueryFormatArg,
+    #[arg(long, default_value = "table", value_parser = query_format())]
+    pub format: Format,
 }
 
 const QUERY_HELP: &str = "\
@@ -145,13 +147,14 @@ pub struct QueryArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// Print the built-in query's text instead of running it
+    /// Print the built-in query instead of running it; with --param, with the values in place
+    /// (to run it on another SPARQL endpoint)
     #[arg(long, requires = "builtin")]
     pub show: bool,
 
     /// Output format
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: QueryFormatArg,
+    #[arg(long, default_value = "table", value_parser = query_format())]
+    pub format: Format,
 
     #[command(flatten)]
     pub store: StoreArg,
@@ -165,16 +168,9 @@ pub struct QueryArgs {
     pub time: bool,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum QueryFormatArg {
-    Table,
-    Csv,
-    Tsv,
-    Json,
-    Xml,
-    Turtle,
-    Ntriples,
-    Jsonld,
+fn query_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::name))
+        .map(|name| Format::from_name(&name).expect("one of the possible values"))
 }
 
 const SERVE_HELP: &str = "\

@@ -50,11 +50,81 @@ pub struct Ingested {
     pub findings: Vec<Finding>,
 }
 
+/// A crate read, validated and turned into what the archive records, not yet recorded.
+pub struct Prepared {
+    path: String,
+    record: Record,
+    triples: Vec<Triple>,
+    findings: Vec<Finding>,
+}
+
+/// Ingests one crate.
 pub fn ingest(
     archive: &Archive,
     path: &Path,
     options: &IngestOptions,
 ) -> Result<Ingested, IngestError> {
+    commit(archive, prepare(path, options)?, options.force)
+}
+
+/// Ingests `paths`, reading and validating them on every core while the archive records them
+/// one by one, in the order given; `on_done` hears of each crate in that order.
+pub fn ingest_all(
+    archive: &Archive,
+    paths: &[std::path::PathBuf],
+    options: &IngestOptions,
+    on_done: &mut dyn FnMut(usize, Result<Ingested, IngestError>),
+) {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(paths.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, receiver) = std::sync::mpsc::sync_channel(workers * 2);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                if sender.send((i, prepare(path, options))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut due = 0;
+        for (i, prepared) in receiver {
+            waiting.insert(i, prepared);
+            while let Some(prepared) = waiting.remove(&due) {
+                on_done(
+                    due,
+                    prepared.and_then(|p| commit(archive, p, options.force)),
+                );
+                due += 1;
+            }
+        }
+    });
+}
+
+fn commit(archive: &Archive, prepared: Prepared, force: bool) -> Result<Ingested, IngestError> {
+    let recorded = archive
+        .record(&prepared.record, prepared.triples, force)
+        .map_err(|source| IngestError::Archive {
+            path: prepared.path,
+            source,
+        })?;
+    Ok(Ingested {
+        request_id: prepared.record.request_id,
+        recorded,
+        findings: prepared.findings,
+    })
+}
+
+/// Reads and validates one crate, and builds its record and triples.
+pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestError> {
     let shown = path.display().to_string();
     let checked = crate::validate::check(path, &options.validate)?;
     let findings = checked.report.findings;
@@ -111,29 +181,27 @@ pub fn ingest(
         zip,
         recorded_by: "ingest",
     };
-    let triples = graph.iter().filter_map(|quad| {
-        let quad = quad.ok()?;
-        Some(Triple::new(
-            match quad.subject {
-                NamedOrBlankNode::NamedNode(n) => NamedOrBlankNode::NamedNode(rebase(n, &root)),
-                other => other,
-            },
-            rebase(quad.predicate, &root),
-            match quad.object {
-                Term::NamedNode(n) => Term::NamedNode(rebase(n, &root)),
-                other => other,
-            },
-        ))
-    });
-    let recorded = archive
-        .record(&record, triples, options.force)
-        .map_err(|source| IngestError::Archive {
-            path: shown.clone(),
-            source,
-        })?;
-    Ok(Ingested {
-        request_id,
-        recorded,
+    let triples = graph
+        .iter()
+        .filter_map(|quad| {
+            let quad = quad.ok()?;
+            Some(Triple::new(
+                match quad.subject {
+                    NamedOrBlankNode::NamedNode(n) => NamedOrBlankNode::NamedNode(rebase(n, &root)),
+                    other => other,
+                },
+                rebase(quad.predicate, &root),
+                match quad.object {
+                    Term::NamedNode(n) => Term::NamedNode(rebase(n, &root)),
+                    other => other,
+                },
+            ))
+        })
+        .collect();
+    Ok(Prepared {
+        path: shown,
+        record,
+        triples,
         findings,
     })
 }

@@ -4,8 +4,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    Cli, Command, FormatArg, IngestArgs, LevelArg, PushArgs, QueryArgs, QueryFormatArg,
-    ReleaseArgs, ReleasesArgs, ServeArgs, StoreArg, ValidateArgs,
+    Cli, Command, FormatArg, IngestArgs, LevelArg, PushArgs, QueryArgs, ReleaseArgs, ReleasesArgs,
+    ServeArgs, StoreArg, ValidateArgs,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -106,8 +106,9 @@ fn ingest(args: IngestArgs) -> ExitCode {
     let start = Instant::now();
     let total = args.crates.len();
     let mut last = Instant::now();
-    for (n, path) in args.crates.iter().enumerate() {
-        match trecrate::ingest::ingest(&archive, path, &options) {
+    trecrate::ingest::ingest_all(&archive, &args.crates, &options, &mut |n, result| {
+        let path = &args.crates[n];
+        match result {
             Ok(ingested) => {
                 let what = match &ingested.recorded {
                     Recorded::New {
@@ -156,21 +157,8 @@ fn ingest(args: IngestArgs) -> ExitCode {
                 code = code.max(this);
             }
         }
-    }
+    });
     ExitCode::from(code)
-}
-
-fn query_format(arg: QueryFormatArg) -> Format {
-    match arg {
-        QueryFormatArg::Table => Format::Table,
-        QueryFormatArg::Csv => Format::Csv,
-        QueryFormatArg::Tsv => Format::Tsv,
-        QueryFormatArg::Json => Format::Json,
-        QueryFormatArg::Xml => Format::Xml,
-        QueryFormatArg::Turtle => Format::Turtle,
-        QueryFormatArg::Ntriples => Format::NTriples,
-        QueryFormatArg::Jsonld => Format::JsonLd,
-    }
 }
 
 fn query_code(error: &QueryError) -> u8 {
@@ -198,7 +186,7 @@ fn releases(args: ReleasesArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    answer(&archive, prepared, query_format(args.format), false)
+    answer(&archive, prepared, args.format, false)
 }
 
 fn query(args: QueryArgs) -> ExitCode {
@@ -224,24 +212,33 @@ fn query(args: QueryArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    let mut params = Vec::new();
+    for p in &args.param {
+        match p.split_once('=') {
+            Some((k, v)) => params.push((k.to_owned(), v.to_owned())),
+            None => {
+                eprintln!("trecrate: error: --param {p:?} is not NAME=VALUE");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if args.show {
         let name = args.builtin.as_deref().unwrap_or_default();
-        return match library.iter().find(|b| b.name == name) {
-            Some(b) => {
+        if params.is_empty() {
+            if let Some(b) = library.iter().find(|b| b.name == name) {
                 print!("{}", b.text);
+                return ExitCode::SUCCESS;
+            }
+        }
+        // With parameters: the query as it runs, values in place, for another SPARQL endpoint.
+        return match trecrate::query::prepare_builtin(&library, name, &params)
+            .and_then(|p| p.bound())
+        {
+            Ok(query) => {
+                println!("{query}");
                 ExitCode::SUCCESS
             }
-            None => fail(
-                &QueryError::UnknownBuiltin {
-                    name: name.into(),
-                    known: library
-                        .iter()
-                        .map(|b| b.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                },
-                1,
-            ),
+            Err(e) => fail(&e, query_code(&e)),
         };
     }
     let text = match (&args.query, &args.file) {
@@ -259,16 +256,6 @@ fn query(args: QueryArgs) -> ExitCode {
         eprintln!("trecrate: error: give a QUERY, --file FILE or --builtin NAME (see --list)");
         return ExitCode::from(2);
     }
-    let mut params = Vec::new();
-    for p in &args.param {
-        match p.split_once('=') {
-            Some((k, v)) => params.push((k.to_owned(), v.to_owned())),
-            None => {
-                eprintln!("trecrate: error: --param {p:?} is not NAME=VALUE");
-                return ExitCode::from(2);
-            }
-        }
-    }
     let prepared = match (&text, &args.builtin) {
         (Some((text, name)), _) => trecrate::query::prepare(text, name),
         (None, Some(name)) => trecrate::query::prepare_builtin(&library, name, &params),
@@ -282,7 +269,7 @@ fn query(args: QueryArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    answer(&archive, prepared, query_format(args.format), args.time)
+    answer(&archive, prepared, args.format, args.time)
 }
 
 fn answer(

@@ -18,6 +18,7 @@ use oxigraph::sparql::{
     CancellationToken, PreparedSparqlQuery, QueryResults, QuerySolution, SparqlEvaluator,
 };
 use oxigraph::store::Store;
+use spargebra::algebra::GraphPattern;
 use std::io::Write;
 use std::time::Duration;
 
@@ -65,6 +66,22 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, as `--format` names them.
+    pub const ALL: [Format; 8] = [
+        Format::Table,
+        Format::Csv,
+        Format::Tsv,
+        Format::Json,
+        Format::Xml,
+        Format::Turtle,
+        Format::NTriples,
+        Format::JsonLd,
+    ];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::Table => "table",
@@ -140,14 +157,69 @@ impl Answer {
 /// A parsed query and the values bound to its parameters.
 pub struct Prepared {
     query: spargebra::Query,
-    bindings: Vec<(Variable, Term)>,
+    /// Parameters: a value, or `None` for an optional one left out.
+    bindings: Vec<(Variable, Option<Term>)>,
 }
 
 impl Prepared {
     /// Binds `?variable` to `term` before evaluation.
-    pub fn bind(mut self, variable: Variable, term: Term) -> Self {
+    pub fn bind(mut self, variable: Variable, term: Option<Term>) -> Self {
         self.bindings.push((variable, term));
         self
+    }
+
+    /// The query with its parameters replaced by their values in the algebra, so that the
+    /// optimizer plans with the constants (oxigraph's own substitution binds values after
+    /// planning: a parameter that selects one release was joined last, 100 times slower).
+    pub fn bound(self) -> Result<spargebra::Query, QueryError> {
+        use spargebra::Query;
+        let bindings = self.bindings;
+        let bind = |pattern: GraphPattern| -> Result<GraphPattern, QueryError> {
+            bindings
+                .iter()
+                .try_fold(pattern, |p, (v, t)| substitute::pattern(p, v, t.as_ref()))
+                .map_err(QueryError::Evaluation)
+        };
+        Ok(match self.query {
+            Query::Select {
+                dataset,
+                pattern,
+                base_iri,
+            } => Query::Select {
+                dataset,
+                pattern: bind(pattern)?,
+                base_iri,
+            },
+            Query::Construct {
+                template,
+                dataset,
+                pattern,
+                base_iri,
+            } => Query::Construct {
+                template,
+                dataset,
+                pattern: bind(pattern)?,
+                base_iri,
+            },
+            Query::Describe {
+                dataset,
+                pattern,
+                base_iri,
+            } => Query::Describe {
+                dataset,
+                pattern: bind(pattern)?,
+                base_iri,
+            },
+            Query::Ask {
+                dataset,
+                pattern,
+                base_iri,
+            } => Query::Ask {
+                dataset,
+                pattern: bind(pattern)?,
+                base_iri,
+            },
+        })
     }
 }
 
@@ -177,17 +249,7 @@ pub fn prepare(text: &str, source_name: &str) -> Result<Prepared, QueryError> {
 
 /// Evaluates `prepared` over `store` within `limits`.
 pub fn evaluate(store: &Store, prepared: Prepared, limits: Limits) -> Result<Answer, QueryError> {
-    let Prepared {
-        mut query,
-        bindings,
-    } = prepared;
-    // oxigraph binds only projected variables, so parameters join the projection for the
-    // evaluation and leave the answer afterwards.
-    let mut shown = None;
-    if let spargebra::Query::Select { pattern, .. } = &mut query {
-        let parameters: Vec<Variable> = bindings.iter().map(|(v, _)| v.clone()).collect();
-        shown = project_also(pattern, &parameters);
-    }
+    let query = prepared.bound()?;
     let token = CancellationToken::new();
     let mut prepared = SparqlEvaluator::new()
         .with_cancellation_token(token.clone())
@@ -195,11 +257,8 @@ pub fn evaluate(store: &Store, prepared: Prepared, limits: Limits) -> Result<Ans
     if prepared.dataset().is_default_dataset() {
         prepared.dataset_mut().set_default_graph_as_union();
     }
-    for (variable, term) in bindings {
-        prepared = prepared.substitute_variable(variable, term);
-    }
-    let answer = match limits.timeout {
-        None => collect(store, prepared, limits.max_results)?,
+    match limits.timeout {
+        None => collect(store, prepared, limits.max_results),
         // The answer is awaited at most `timeout`; then the evaluation is cancelled, which
         // takes effect at its next read of the store (a join over data already read runs on
         // until then, in its thread, without holding up the answer).
@@ -211,51 +270,13 @@ pub fn evaluate(store: &Store, prepared: Prepared, limits: Limits) -> Result<Ans
                 let _ = sender.send(collect(&store, prepared, max_results));
             });
             match receiver.recv_timeout(timeout) {
-                Ok(result) => result?,
+                Ok(result) => result,
                 Err(_) => {
                     token.cancel();
-                    return Err(QueryError::Timeout(timeout));
+                    Err(QueryError::Timeout(timeout))
                 }
             }
         }
-    };
-    Ok(match (answer, shown) {
-        (Answer::Solutions { rows, .. }, Some(variables)) => Answer::Solutions {
-            rows: rows
-                .iter()
-                .map(|row| {
-                    let values: Vec<Option<Term>> =
-                        variables.iter().map(|v| row.get(v).cloned()).collect();
-                    QuerySolution::from((variables.clone(), values))
-                })
-                .collect(),
-            variables,
-        },
-        (answer, _) => answer,
-    })
-}
-
-/// Adds `extra` to the projection of a SELECT's pattern; the projection as it was.
-fn project_also(
-    pattern: &mut spargebra::algebra::GraphPattern,
-    extra: &[Variable],
-) -> Option<Vec<Variable>> {
-    use spargebra::algebra::GraphPattern;
-    match pattern {
-        GraphPattern::Project { variables, .. } => {
-            let original = variables.clone();
-            for v in extra {
-                if !variables.contains(v) {
-                    variables.push(v.clone());
-                }
-            }
-            Some(original)
-        }
-        GraphPattern::Distinct { inner }
-        | GraphPattern::Reduced { inner }
-        | GraphPattern::Slice { inner, .. }
-        | GraphPattern::OrderBy { inner, .. } => project_also(inner, extra),
-        _ => None,
     }
 }
 
@@ -577,12 +598,15 @@ impl Builtin {
     }
 
     /// Checks `--param name=value` pairs against the declaration; the terms to bind.
-    pub fn bind(&self, given: &[(String, String)]) -> Result<Vec<(Variable, Term)>, QueryError> {
+    pub fn bind(
+        &self,
+        given: &[(String, String)],
+    ) -> Result<Vec<(Variable, Option<Term>)>, QueryError> {
         let error = |message: String| QueryError::Param {
             builtin: self.name.clone(),
             message,
         };
-        let mut bindings = Vec::new();
+        let mut bindings: Vec<(Variable, Option<Term>)> = Vec::new();
         for (name, value) in given {
             let param = self
                 .params
@@ -594,20 +618,20 @@ impl Builtin {
                         self.usage()
                     ))
                 })?;
-            if bindings
-                .iter()
-                .any(|(v, _): &(Variable, Term)| v.as_str() == name)
-            {
+            if bindings.iter().any(|(v, _)| v.as_str() == name) {
                 return Err(error(format!("parameter {name} given twice")));
             }
             let term = param
                 .kind
                 .term(value)
                 .map_err(|m| error(format!("parameter {name}: {m}")))?;
-            bindings.push((Variable::new_unchecked(name.clone()), term));
+            bindings.push((Variable::new_unchecked(name.clone()), Some(term)));
         }
         for param in &self.params {
-            if !param.optional && !given.iter().any(|(n, _)| *n == param.name) {
+            let missing = !given.iter().any(|(n, _)| *n == param.name);
+            if missing && param.optional {
+                bindings.push((Variable::new_unchecked(param.name.clone()), None));
+            } else if missing {
                 return Err(error(format!(
                     "missing --param {}=VALUE ({}: {})",
                     param.name,
@@ -668,4 +692,244 @@ pub fn prepare_builtin(
         prepared = prepared.bind(variable, term);
     }
     Ok(prepared)
+}
+
+/// Replacing a variable by a constant throughout a query's algebra, or, for a parameter left
+/// out (`None`), only `BOUND(?v)` by `false`; then a FILTER that became constantly false
+/// prunes its branch, so an alternative written for the other case costs nothing.
+mod substitute {
+    use oxigraph::model::vocab::xsd;
+    use oxigraph::model::{Term, Variable};
+    use spargebra::algebra::{AggregateExpression, Expression, GraphPattern, OrderExpression};
+    use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
+
+    type Result<T> = std::result::Result<T, String>;
+
+    pub fn pattern(p: GraphPattern, v: &Variable, t: Option<&Term>) -> Result<GraphPattern> {
+        let sub = |p: Box<GraphPattern>| pattern(*p, v, t).map(Box::new);
+        let expr = |e: Expression| expression(e, v, t);
+        Ok(match p {
+            GraphPattern::Bgp { patterns } => GraphPattern::Bgp {
+                patterns: patterns
+                    .into_iter()
+                    .map(|tp| triple(tp, v, t))
+                    .collect::<Result<_>>()?,
+            },
+            GraphPattern::Path {
+                subject,
+                path,
+                object,
+            } => GraphPattern::Path {
+                subject: term(subject, v, t),
+                path,
+                object: term(object, v, t),
+            },
+            GraphPattern::Join { left, right } => GraphPattern::Join {
+                left: sub(left)?,
+                right: sub(right)?,
+            },
+            GraphPattern::LeftJoin {
+                left,
+                right,
+                expression,
+            } => GraphPattern::LeftJoin {
+                left: sub(left)?,
+                right: sub(right)?,
+                expression: expression.map(expr),
+            },
+            GraphPattern::Lateral { left, right } => GraphPattern::Lateral {
+                left: sub(left)?,
+                right: sub(right)?,
+            },
+            GraphPattern::Filter { expr: e, inner } => match expr(e) {
+                e if is_false(&e) => GraphPattern::Values {
+                    variables: Vec::new(),
+                    bindings: Vec::new(),
+                },
+                e => GraphPattern::Filter {
+                    expr: e,
+                    inner: sub(inner)?,
+                },
+            },
+            GraphPattern::Union { left, right } => GraphPattern::Union {
+                left: sub(left)?,
+                right: sub(right)?,
+            },
+            GraphPattern::Graph { name, inner } => GraphPattern::Graph {
+                name: named(name, v, t)?,
+                inner: sub(inner)?,
+            },
+            GraphPattern::Extend {
+                inner,
+                variable,
+                expression,
+            } => GraphPattern::Extend {
+                inner: sub(inner)?,
+                variable,
+                expression: expr(expression),
+            },
+            GraphPattern::Minus { left, right } => GraphPattern::Minus {
+                left: sub(left)?,
+                right: sub(right)?,
+            },
+            values @ GraphPattern::Values { .. } => values,
+            GraphPattern::OrderBy { inner, expression } => GraphPattern::OrderBy {
+                inner: sub(inner)?,
+                expression: expression
+                    .into_iter()
+                    .map(|o| match o {
+                        OrderExpression::Asc(e) => OrderExpression::Asc(expr(e)),
+                        OrderExpression::Desc(e) => OrderExpression::Desc(expr(e)),
+                    })
+                    .collect(),
+            },
+            GraphPattern::Project { inner, variables } => {
+                let mut inner = sub(inner)?;
+                if let (true, Some(t)) = (variables.contains(v), t) {
+                    // A projected parameter still shows, with its value.
+                    inner = Box::new(GraphPattern::Extend {
+                        inner,
+                        variable: v.clone(),
+                        expression: constant(t),
+                    });
+                }
+                GraphPattern::Project { inner, variables }
+            }
+            GraphPattern::Distinct { inner } => GraphPattern::Distinct { inner: sub(inner)? },
+            GraphPattern::Reduced { inner } => GraphPattern::Reduced { inner: sub(inner)? },
+            GraphPattern::Slice {
+                inner,
+                start,
+                length,
+            } => GraphPattern::Slice {
+                inner: sub(inner)?,
+                start,
+                length,
+            },
+            GraphPattern::Group {
+                inner,
+                variables,
+                aggregates,
+            } => GraphPattern::Group {
+                inner: sub(inner)?,
+                variables: variables
+                    .into_iter()
+                    .filter(|x| x != v || t.is_none())
+                    .collect(),
+                aggregates: aggregates
+                    .into_iter()
+                    .map(|(x, a)| {
+                        let a = match a {
+                            AggregateExpression::FunctionCall {
+                                name,
+                                expr: e,
+                                distinct,
+                            } => AggregateExpression::FunctionCall {
+                                name,
+                                expr: expr(e),
+                                distinct,
+                            },
+                            count => count,
+                        };
+                        (x, a)
+                    })
+                    .collect(),
+            },
+            GraphPattern::Service {
+                name,
+                inner,
+                silent,
+            } => GraphPattern::Service {
+                name: named(name, v, t)?,
+                inner: sub(inner)?,
+                silent,
+            },
+        })
+    }
+
+    fn constant(t: &Term) -> Expression {
+        match t {
+            Term::NamedNode(n) => Expression::NamedNode(n.clone()),
+            Term::Literal(l) => Expression::Literal(l.clone()),
+            Term::BlankNode(_) => unreachable!("parameters are never blank nodes"),
+        }
+    }
+
+    fn is_false(e: &Expression) -> bool {
+        match e {
+            Expression::Literal(l) => l.value() == "false" && l.datatype() == xsd::BOOLEAN,
+            Expression::Not(inner) => {
+                matches!(&**inner, Expression::Literal(l) if l.value() == "true" && l.datatype() == xsd::BOOLEAN)
+            }
+            Expression::And(a, b) => is_false(a) || is_false(b),
+            _ => false,
+        }
+    }
+
+    fn expression(e: Expression, v: &Variable, t: Option<&Term>) -> Expression {
+        let sub = |e: Box<Expression>| Box::new(expression(*e, v, t));
+        let all = |es: Vec<Expression>| es.into_iter().map(|e| expression(e, v, t)).collect();
+        match e {
+            Expression::Variable(x) if x == *v && t.is_some() => constant(t.expect("checked")),
+            Expression::Bound(x) if x == *v => Expression::Literal(t.is_some().into()),
+            Expression::Or(a, b) => Expression::Or(sub(a), sub(b)),
+            Expression::And(a, b) => Expression::And(sub(a), sub(b)),
+            Expression::Equal(a, b) => Expression::Equal(sub(a), sub(b)),
+            Expression::SameTerm(a, b) => Expression::SameTerm(sub(a), sub(b)),
+            Expression::Greater(a, b) => Expression::Greater(sub(a), sub(b)),
+            Expression::GreaterOrEqual(a, b) => Expression::GreaterOrEqual(sub(a), sub(b)),
+            Expression::Less(a, b) => Expression::Less(sub(a), sub(b)),
+            Expression::LessOrEqual(a, b) => Expression::LessOrEqual(sub(a), sub(b)),
+            Expression::In(a, b) => Expression::In(sub(a), all(b)),
+            Expression::Add(a, b) => Expression::Add(sub(a), sub(b)),
+            Expression::Subtract(a, b) => Expression::Subtract(sub(a), sub(b)),
+            Expression::Multiply(a, b) => Expression::Multiply(sub(a), sub(b)),
+            Expression::Divide(a, b) => Expression::Divide(sub(a), sub(b)),
+            Expression::UnaryPlus(a) => Expression::UnaryPlus(sub(a)),
+            Expression::UnaryMinus(a) => Expression::UnaryMinus(sub(a)),
+            Expression::Not(a) => Expression::Not(sub(a)),
+            // A parameter in an IRI-only position inside EXISTS leaves that EXISTS as written.
+            Expression::Exists(p) => match pattern(*p.clone(), v, t) {
+                Ok(bound) => Expression::Exists(Box::new(bound)),
+                Err(_) => Expression::Exists(p),
+            },
+            Expression::If(a, b, c) => Expression::If(sub(a), sub(b), sub(c)),
+            Expression::Coalesce(es) => Expression::Coalesce(all(es)),
+            Expression::FunctionCall(f, es) => Expression::FunctionCall(f, all(es)),
+            other => other,
+        }
+    }
+
+    fn triple(tp: TriplePattern, v: &Variable, t: Option<&Term>) -> Result<TriplePattern> {
+        Ok(TriplePattern {
+            subject: term(tp.subject, v, t),
+            predicate: named(tp.predicate, v, t)?,
+            object: term(tp.object, v, t),
+        })
+    }
+
+    fn term(p: TermPattern, v: &Variable, t: Option<&Term>) -> TermPattern {
+        let Some(t) = t else { return p };
+        match p {
+            TermPattern::Variable(x) if x == *v => match t {
+                Term::NamedNode(n) => TermPattern::NamedNode(n.clone()),
+                Term::Literal(l) => TermPattern::Literal(l.clone()),
+                Term::BlankNode(b) => TermPattern::BlankNode(b.clone()),
+            },
+            other => other,
+        }
+    }
+
+    fn named(p: NamedNodePattern, v: &Variable, t: Option<&Term>) -> Result<NamedNodePattern> {
+        let Some(t) = t else { return Ok(p) };
+        match p {
+            NamedNodePattern::Variable(x) if x == *v => match t {
+                Term::NamedNode(n) => Ok(NamedNodePattern::NamedNode(n.clone())),
+                _ => Err(format!(
+                    "parameter {v} stands where only an IRI fits (a predicate or graph name); declare it as iri"
+                )),
+            },
+            other => Ok(other),
+        }
+    }
 }

@@ -277,24 +277,6 @@ fn exposing_the_archive_needs_a_token() {
     );
 }
 
-/// Binds a built-in query's parameters with a VALUES block at the top of its WHERE clause, for
-/// a server that has no parameters of its own. Test-only: trecrate binds values in the
-/// evaluator.
-fn bind_textually(query: &str, params: &[(&str, &str)]) -> String {
-    if params.is_empty() {
-        return query.to_owned();
-    }
-    let variables: Vec<String> = params.iter().map(|(n, _)| format!("?{n}")).collect();
-    let terms: Vec<&str> = params.iter().map(|(_, t)| *t).collect();
-    let values = format!(
-        "VALUES ({}) {{ ({}) }}",
-        variables.join(" "),
-        terms.join(" ")
-    );
-    let at = query.find("WHERE {").expect("a WHERE clause") + "WHERE {".len();
-    format!("{}\n  {values}{}", &query[..at], &query[at..])
-}
-
 fn oxigraph_server(dir: &Path) -> Server {
     let oxigraph = python().parent().unwrap().join("oxigraph");
     assert!(
@@ -335,36 +317,33 @@ fn pushed_archives_answer_the_same_on_a_triple_store_server() {
         assert_eq!(response.status(), 200);
         rows(&response.bytes().unwrap())
     };
-    let cases: [(&str, &[(&str, &str)]); 7] = [
+    // Each built-in, its parameters bound by `--show` into a query any SPARQL server takes.
+    let cases: [(&str, &[&str]); 8] = [
         ("releases", &[]),
-        ("releases-by-checker", &[("checker", "\"Tomás Reyes\"")]),
+        ("releases-by-checker", &["checker=Tomás Reyes"]),
         (
             "releases-by-project",
-            &[
-                ("project", "\"PRJ-017\""),
-                (
-                    "from",
-                    "\"2025-06-01\"^^<http://www.w3.org/2001/XMLSchema#date>",
-                ),
-            ],
+            &["project=PRJ-017", "from=2025-06-01"],
         ),
         (
             "files-by-statbarn",
-            &[("statbarn", "\"frequencies\""), ("project", "\"PRJ-017\"")],
+            &["statbarn=frequencies", "project=PRJ-017"],
         ),
+        ("files-by-statbarn", &["statbarn=frequencies"]),
         ("approval-anomalies", &[]),
-        ("request-timeline", &[("request", "\"AR-2026-0003\"")]),
-        ("release-by-checksum", &[("sha256", "\"0000\"")]),
+        ("request-timeline", &["request=AR-2026-0003"]),
+        ("release-by-checksum", &["sha256=0000"]),
     ];
     for (name, params) in cases {
-        let cli_params: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.split('"').nth(1).unwrap()))
-            .collect();
-        let cli_params: Vec<&str> = cli_params.iter().map(String::as_str).collect();
-        let local = archive.builtin(name, &cli_params);
-        let there = remote_rows(&bind_textually(&audit_query(name), params));
-        assert_eq!(there, local, "{name}");
+        let local = archive.builtin(name, params);
+        let mut args = vec!["query", "--builtin", name, "--show"];
+        for p in params {
+            args.extend(["--param", p]);
+        }
+        let shown = archive.run(&args);
+        assert!(shown.status.success(), "{}", stderr(&shown));
+        let there = remote_rows(&String::from_utf8(shown.stdout).unwrap());
+        assert_eq!(there, local, "{name} {params:?}");
         if name != "approval-anomalies" && name != "release-by-checksum" {
             assert!(!local.is_empty(), "{name} answers something");
         }
