@@ -50,6 +50,9 @@ pub struct Ingested {
     pub findings: Vec<Finding>,
 }
 
+/// Quads recorded between two flushes of the store's memory tables (about 70 MB of them).
+const FLUSH_EVERY: usize = 100_000;
+
 /// A crate read, validated and turned into what the archive records, not yet recorded.
 pub struct Prepared {
     path: String,
@@ -96,13 +99,24 @@ pub fn ingest_all(
         drop(sender);
         let mut waiting = std::collections::BTreeMap::new();
         let mut due = 0;
+        let mut unflushed = 0;
         for (i, prepared) in receiver {
             waiting.insert(i, prepared);
             while let Some(prepared) = waiting.remove(&due) {
-                on_done(
-                    due,
-                    prepared.and_then(|p| commit(archive, p, options.force)),
-                );
+                if let Ok(p) = &prepared {
+                    unflushed += p.triples.len();
+                }
+                let mut result = prepared.and_then(|p| commit(archive, p, options.force));
+                if unflushed > FLUSH_EVERY {
+                    unflushed = 0;
+                    if let Err(source) = archive.flush() {
+                        result = Err(IngestError::Archive {
+                            path: paths[due].display().to_string(),
+                            source,
+                        });
+                    }
+                }
+                on_done(due, result);
                 due += 1;
             }
         }

@@ -933,3 +933,92 @@ mod substitute {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::{GraphName, Quad};
+
+    fn store() -> Store {
+        let store = Store::new().unwrap();
+        let ex = |s: &str| NamedNode::new(format!("http://example.org/{s}")).unwrap();
+        let g = GraphName::NamedNode(ex("g"));
+        for (s, o) in [("a", "x"), ("b", "y")] {
+            store
+                .insert(&Quad::new(ex(s), ex("p"), Literal::from(o), g.clone()))
+                .unwrap();
+        }
+        store
+    }
+
+    fn rows(query: &str, bindings: &[(&str, Option<Term>)]) -> Vec<Vec<String>> {
+        let mut prepared = prepare(query, "test").unwrap();
+        for (name, term) in bindings {
+            prepared = prepared.bind(Variable::new(*name).unwrap(), term.clone());
+        }
+        match evaluate(&store(), prepared, Limits::default()).unwrap() {
+            Answer::Solutions { variables, rows } => rows
+                .iter()
+                .map(|r| {
+                    variables
+                        .iter()
+                        .map(|v| r.get(v).map(show).unwrap_or_default())
+                        .collect()
+                })
+                .collect(),
+            _ => panic!("not a SELECT"),
+        }
+    }
+
+    const Q: &str =
+        "PREFIX ex: <http://example.org/> SELECT ?s ?o WHERE { ?s ex:p ?o } ORDER BY ?s";
+
+    #[test]
+    fn a_bound_value_selects_and_a_projected_parameter_shows_it() {
+        let x = Some(Literal::from("x").into());
+        assert_eq!(
+            rows(Q, &[("o", x.clone())]),
+            [["<http://example.org/a>", "x"]]
+        );
+        assert_eq!(
+            rows(Q, &[]).len(),
+            2,
+            "the union default graph sees the named graph"
+        );
+    }
+
+    #[test]
+    fn a_left_out_parameter_is_unbound_and_prunes_its_branch() {
+        let q = "PREFIX ex: <http://example.org/> SELECT ?s WHERE {
+            { FILTER (BOUND(?want)) ?s ex:p ?want } UNION { FILTER (!BOUND(?want)) ?s ex:p ?any }
+        } ORDER BY ?s";
+        assert_eq!(rows(q, &[("want", None)]).len(), 2);
+        let y = Some(Literal::from("y").into());
+        assert_eq!(rows(q, &[("want", y)]), [["<http://example.org/b>"]]);
+    }
+
+    #[test]
+    fn a_literal_where_only_an_iri_fits_is_refused() {
+        let q = "SELECT ?s WHERE { ?s ?p ?o }";
+        let prepared = prepare(q, "test")
+            .unwrap()
+            .bind(Variable::new("p").unwrap(), Some(Literal::from("x").into()));
+        let error = evaluate(&store(), prepared, Limits::default())
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("only an IRI fits"), "{error}");
+    }
+
+    #[test]
+    fn updates_are_refused_and_syntax_errors_located() {
+        assert!(matches!(
+            prepare("INSERT DATA { <a:b> <a:c> <a:d> }", "q"),
+            Err(QueryError::Update { .. })
+        ));
+        let Err(QueryError::Syntax { message, .. }) = prepare("SELECT * WHERE {\n ?s }", "q")
+        else {
+            panic!("a syntax error");
+        };
+        assert!(message.contains("2:"), "{message}");
+    }
+}

@@ -1,0 +1,163 @@
+"""trecrate side by side with the Python tools and with the machine's own limits, in one run.
+
+Usage: compare.py TRECRATE WORKDIR [--smoke] [--large]
+
+Cases: synthetic release exports of 100, 1,000 and 10,000 small CSV files (about 4 KB each);
+--large adds 100,000 files and one export of five 1 GB files (random and text), stored
+uncompressed (--deflate-level 0). --smoke runs 100 files once (CI).
+
+For each case: `trecrate release` against ro-crate-py writing the equivalent crate (hashing
+with hashlib, since it does not hash), and `trecrate validate` (with checksums, and
+--metadata-only) against `rocrate-validator validate -p ro-crate-1.1 -l required` on trecrate's
+crate, offline with its cache seeded from the bundled contexts. Wall and CPU time are medians
+of the runs, peak RSS their maximum (wait4's ru_maxrss). The machine's limits are measured in
+the same run: `openssl dgst -sha256` on a file in page cache, and `zip -0` / `zip -6` on the
+10,000-file tree.
+"""
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from measure import HERE, synthetic_export, timed
+
+ROOT = HERE.parent
+VENV = ROOT / ".venv" / "bin"
+GB = 1 << 30
+
+
+def large_export(work):
+    """Five 1 GB files: three of random bytes, two of CSV text."""
+    export_dir = work / "export-large"
+    if (export_dir / "release.json").exists():
+        return export_dir
+    shutil.rmtree(export_dir, ignore_errors=True)
+    objects = []
+    for i in range(5):
+        rel = f"big-{i}/v1/part_{i}.{'bin' if i < 3 else 'csv'}"
+        path = export_dir / "quarantine" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        line = f"row,{i},{'x' * 40},12345\n".encode() * 1024
+        with open(path, "wb") as f:
+            while size < GB:
+                chunk = os.urandom(1 << 20) if i < 3 else line[: 1 << 20]
+                f.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        objects.append({"id": f"big-{i}", "versions": [{
+            "version": 1, "state": "approved", "path": rel, "name": f"Large output {i}",
+            "description": "Synthetic large file.",
+            "media_type": "application/octet-stream" if i < 3 else "text/csv",
+            "sha256": digest.hexdigest(), "size": size, "statbarn": "other",
+            "researcher_justification": "Benchmark.", "suppression_notes": ""}]})
+    template = json.loads((synthetic_export(work, 100) / "release.json").read_text())
+    template["request"]["id"] = "AR-BENCH-LARGE"
+    template["objects"] = objects
+    (export_dir / "release.json").write_text(json.dumps(template))
+    return export_dir
+
+
+def median_of(argv, runs, ok_codes=(0,)):
+    results = [timed(argv, ok_codes) for _ in range(runs)]
+    return (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results),
+            max(r[2] for r in results))
+
+
+def release_argv(trecrate, export_dir, out, extra=()):
+    return [trecrate, "release", str(export_dir / "release.json"), "--quarantine",
+            str(export_dir / "quarantine"), "--out", str(out), "--quiet", "--force", "--no-store", *extra]
+
+
+def tree_bytes(path):
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def machine_limits(work, tree):
+    """sha256 and zip throughput of this machine, in MB/s."""
+    sample = work / "openssl-sample.bin"
+    if not sample.exists() or sample.stat().st_size != 512 << 20:
+        with open(sample, "wb") as f:
+            for _ in range(512):
+                f.write(os.urandom(1 << 20))
+    subprocess.run(["cat", str(sample)], stdout=subprocess.DEVNULL, check=True)  # page cache
+    wall, _, _ = median_of(["openssl", "dgst", "-sha256", str(sample)], 3)
+    limits = {"openssl sha256": (512 << 20) / wall / 1e6}
+    size = tree_bytes(tree)
+    for level in ("-0", "-6"):
+        target = work / f"zip{level}.zip"
+        target.unlink(missing_ok=True)
+        start = time.perf_counter()
+        subprocess.run(["zip", "-q", "-r", level, str(target), "."], cwd=tree, check=True)
+        limits[f"zip {level} ({size / 1e6:.0f} MB tree)"] = size / (time.perf_counter() - start) / 1e6
+        target.unlink()
+    return limits
+
+
+def main():
+    trecrate, work = sys.argv[1], Path(sys.argv[2]).resolve()
+    smoke, large = "--smoke" in sys.argv, "--large" in sys.argv
+    sizes = [100] if smoke else [100, 1000, 10000] + ([100000] if large else [])
+    runs = 1 if smoke else 3
+    for tool in ("python", "rocrate-validator"):
+        if not (VENV / tool).exists():
+            sys.exit(f"{VENV / tool} missing: run scripts/setup")
+    cache = work / "rocv-cache"
+    subprocess.run([str(VENV / "python"), str(ROOT / "tests/peers/seed_rocv_cache.py"), str(cache),
+                    str(ROOT / "context")], check=True)
+
+    rows = []  # (case, operation, tool, wall, cpu, rss, python wall / trecrate wall)
+    for n in sizes:
+        export_dir = synthetic_export(work, n)
+        out = work / f"compare-{n}"
+        crate = out / f"ro-crate-AR-BENCH-{n}"
+        t = median_of(release_argv(trecrate, export_dir, out), runs)
+        rows.append((f"{n} files", "release", "trecrate", *t, None))
+        py_runs = runs if n <= 10000 else 1
+        py_out = work / f"compare-py-{n}"
+        results = []
+        for _ in range(py_runs):
+            shutil.rmtree(py_out, ignore_errors=True)
+            results.append(timed([str(VENV / "python"), str(HERE / "rocrate_py_release.py"),
+                                  str(export_dir), str(py_out)]))
+        shutil.rmtree(py_out, ignore_errors=True)
+        p = (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results),
+             max(r[2] for r in results))
+        rows.append((f"{n} files", "release", "ro-crate-py", *p, p[0] / t[0]))
+        v = median_of([trecrate, "validate", str(crate)], runs)
+        rows.append((f"{n} files", "validate", "trecrate", *v, None))
+        m = median_of([trecrate, "validate", "--metadata-only", str(crate)], runs)
+        rows.append((f"{n} files", "validate --metadata-only", "trecrate", *m, None))
+        if n <= 10000:
+            r = median_of([str(VENV / "rocrate-validator"), "-y", "validate", "--offline", "--cache-path",
+                           str(cache), "-p", "ro-crate-1.1", "-l", "required", str(crate)], 1, ok_codes=(0, 1))
+            rows.append((f"{n} files", "validate", "rocrate-validator", *r, r[0] / v[0]))
+
+    tree = synthetic_export(work, 100 if smoke else 10000) / "quarantine"
+    limits = machine_limits(work, tree)
+    if large:
+        export_dir = large_export(work)
+        out = work / "compare-large"
+        t = median_of(release_argv(trecrate, export_dir, out, ["--deflate-level", "0"]), 1)
+        rows.append(("5 x 1 GB", "release (stored)", "trecrate", *t, None))
+        v = median_of([trecrate, "validate", str(out / "ro-crate-AR-BENCH-LARGE")], 1)
+        rows.append(("5 x 1 GB", "validate", "trecrate", *v, None))
+        limits["trecrate release, 5 GB stored"] = 5 * GB / t[0] / 1e6
+        limits["trecrate validate, 5 GB"] = 5 * GB / v[0] / 1e6
+
+    print(f"\n{'case':<11} {'operation':<25} {'tool':<18} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'Python / trecrate':>18}")
+    for case, op, tool, wall, cpu, rss, ratio in rows:
+        shown = f"{ratio:.1f}x" if ratio else ""
+        print(f"{case:<11} {op:<25} {tool:<18} {wall:>8.3f} {cpu:>8.3f} {rss:>8.0f} {shown:>18}")
+    print(f"\n{'machine limit':<40} {'MB/s':>8}")
+    for name, rate in limits.items():
+        print(f"{name:<40} {rate:>8.0f}")
+
+
+if __name__ == "__main__":
+    main()
