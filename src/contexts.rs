@@ -1,8 +1,10 @@
 //! The JSON-LD context documents crates name by URL, bundled so nothing is ever fetched.
 //! See `context/README.md` for their sources.
 
-use std::collections::HashMap;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// Bundled documents by canonical URL (https, no `.jsonld` suffix).
 const BUNDLED: &[(&str, &str)] = &[
@@ -53,6 +55,8 @@ pub enum ContextError {
 #[derive(Debug, Clone, Default)]
 pub struct Contexts {
     extra: HashMap<String, String>,
+    /// Documents parsed once per process (clones share it): every crate names the same few.
+    parsed: Arc<Mutex<HashMap<String, Arc<Value>>>>,
 }
 
 impl Contexts {
@@ -71,7 +75,10 @@ impl Contexts {
             })?;
             extra.insert(canonical(url), text);
         }
-        Ok(Contexts { extra })
+        Ok(Contexts {
+            extra,
+            parsed: Arc::default(),
+        })
     }
 
     /// The document for `url`, if bundled or supplied, whatever its scheme and suffix.
@@ -84,6 +91,114 @@ impl Contexts {
             .iter()
             .find(|(u, _)| *u == key)
             .map(|(_, text)| *text)
+    }
+}
+
+impl Contexts {
+    /// The document for `url` as JSON; `None` if unknown or not JSON.
+    pub fn parsed(&self, url: &str) -> Option<Arc<Value>> {
+        let key = canonical(url);
+        let mut cache = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(value) = cache.get(&key) {
+            return Some(value.clone());
+        }
+        let value = Arc::new(serde_json::from_str::<Value>(self.get(url)?).ok()?);
+        cache.insert(key, value.clone());
+        Some(value)
+    }
+
+    /// The document for `url` with only the terms a document can reach: those it names (`used`:
+    /// its keys and string values), the terms their definitions name, every prefix and every
+    /// keyword. Processing the 2,600-term RO-Crate context cost more than parsing a 50-file
+    /// crate itself; terms a crate never mentions cannot change what it expands to. A context
+    /// not shaped as one object of terms is returned whole.
+    pub fn trimmed(&self, url: &str, used: &HashSet<String>) -> Option<String> {
+        let text = self.get(url)?;
+        let parsed = self.parsed(url)?;
+        let Value::Object(document) = &*parsed else {
+            return Some(text.to_owned());
+        };
+        let Some(Value::Object(terms)) = document.get("@context") else {
+            return Some(text.to_owned());
+        };
+        let mut document: Map<String, Value> = document
+            .iter()
+            .filter(|(key, _)| *key != "@context")
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let mut keep: HashSet<&str> = terms
+            .iter()
+            .filter(|(term, definition)| {
+                term.starts_with('@') || used.contains(term.as_str()) || is_prefix(definition)
+            })
+            .map(|(term, _)| term.as_str())
+            .collect();
+        loop {
+            let named: Vec<&str> = keep
+                .iter()
+                .flat_map(|term| strings(&terms[*term]))
+                .filter(|s| terms.contains_key(*s) && !keep.contains(*s))
+                .collect();
+            if named.is_empty() {
+                break;
+            }
+            keep.extend(named);
+        }
+        let kept: Map<String, Value> = terms
+            .iter()
+            .filter(|(term, _)| keep.contains(term.as_str()))
+            .map(|(term, definition)| (term.clone(), definition.clone()))
+            .collect();
+        document.insert("@context".into(), Value::Object(kept));
+        Some(Value::Object(document).to_string())
+    }
+}
+
+/// Whether a term definition can serve as a prefix in compact IRIs (JSON-LD 1.1: an IRI ending
+/// in a gen-delim, or `@prefix: true`).
+fn is_prefix(definition: &Value) -> bool {
+    let iri = match definition {
+        Value::String(iri) => iri.as_str(),
+        Value::Object(d) if d.get("@prefix") == Some(&Value::Bool(true)) => return true,
+        Value::Object(d) => d.get("@id").and_then(Value::as_str).unwrap_or(""),
+        _ => "",
+    };
+    iri.ends_with(['/', '#', ':', '?', '[', ']', '@'])
+}
+
+/// Every string in a JSON value, and the part before `:` of each (a prefix it may use).
+fn strings(value: &Value) -> Vec<&str> {
+    match value {
+        Value::String(s) => match s.split_once(':') {
+            Some((prefix, _)) => vec![s.as_str(), prefix],
+            None => vec![s.as_str()],
+        },
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::Object(map) => map.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every object key and string value of a document: the names it may use as terms.
+pub fn names_in(document: &Value, names: &mut HashSet<String>) {
+    match document {
+        Value::String(s) => {
+            names.insert(s.clone());
+            if let Some((prefix, _)) = s.split_once(':') {
+                names.insert(prefix.to_owned());
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| names_in(v, names)),
+        Value::Object(map) => {
+            for (key, value) in map {
+                names.insert(key.clone());
+                if let Some((prefix, _)) = key.split_once(':') {
+                    names.insert(prefix.to_owned());
+                }
+                names_in(value, names);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -134,10 +134,7 @@ fn resolve_contexts(
     let mut resolved = true;
     for item in items {
         match item {
-            Value::String(url) => match contexts
-                .get(url)
-                .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            {
+            Value::String(url) => match contexts.parsed(url) {
                 Some(document) => add_terms(document.get("@context"), &mut terms),
                 None => {
                     resolved = false;

@@ -242,6 +242,10 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
 /// queries use for "the metadata descriptor".
 fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
     let contexts = Arc::new(contexts.clone());
+    let mut used = std::collections::HashSet::new();
+    if let Ok(document) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        crate::contexts::names_in(&document, &mut used);
+    }
     let parser = RdfParser::from_format(RdfFormat::JsonLd {
         profile: JsonLdProfileSet::empty(),
     })
@@ -250,10 +254,10 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store,
     let store = Store::new().map_err(|e| e.to_string())?;
     let quads = parser
         .for_slice(bytes)
-        .with_document_loader(move |url| match contexts.get(url) {
+        .with_document_loader(move |url| match contexts.trimmed(url, &used) {
             Some(text) => Ok(LoadedDocument {
                 url: url.to_owned(),
-                content: text.as_bytes().to_vec(),
+                content: text.into_bytes(),
                 format: RdfFormat::JsonLd {
                     profile: JsonLdProfileSet::empty(),
                 },
