@@ -137,7 +137,8 @@ impl Archive {
         &self.path
     }
 
-    fn storage(&self) -> impl FnOnce(StorageError) -> ArchiveError + '_ {
+    /// Wraps a storage error with the archive's path.
+    pub fn storage(&self) -> impl FnOnce(StorageError) -> ArchiveError + '_ {
         |source| ArchiveError::Storage {
             path: self.path.clone(),
             source,
@@ -152,16 +153,8 @@ impl Archive {
         metadata_sha256: &str,
         force: bool,
     ) -> Result<(), ArchiveError> {
-        match self.current(request_id)? {
-            Some((_, archived)) if archived != metadata_sha256 && !force => {
-                Err(ArchiveError::Conflict {
-                    request_id: request_id.to_owned(),
-                    archived,
-                    new: metadata_sha256.to_owned(),
-                })
-            }
-            _ => Ok(()),
-        }
+        let current = self.current(request_id)?;
+        refuse_conflict(request_id, current.as_ref(), metadata_sha256, force)
     }
 
     /// Records one crate version: its triples (the crate graph, default-graph triples) in
@@ -180,8 +173,13 @@ impl Archive {
                     graph: current_graph.as_str().to_owned(),
                 });
             }
-            self.check(&record.request_id, &record.metadata_sha256, force)?;
         }
+        refuse_conflict(
+            &record.request_id,
+            current.as_ref(),
+            &record.metadata_sha256,
+            force,
+        )?;
         let records = NamedNode::new_unchecked(RECORDS);
         let superseded_by = term("supersededBy");
         let mut transaction = self.store.start_transaction().map_err(self.storage())?;
@@ -233,23 +231,31 @@ impl Archive {
         })
     }
 
-    /// The current (not superseded) version of a request: its graph and metadata sha256.
-    fn current(&self, request_id: &str) -> Result<Option<(NamedNode, String)>, ArchiveError> {
+    /// Every recorded version of a request: their named graphs, in IRI order.
+    pub fn graphs_of(&self, request_id: &str) -> Result<Vec<NamedNode>, ArchiveError> {
         let records = GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(RECORDS));
         let id = Literal::new_simple_literal(request_id);
         let request = term("requestId");
-        let superseded_by = term("supersededBy");
-        let metadata = term("metadataSha256");
+        let mut graphs = Vec::new();
         for quad in self.store.quads_for_pattern(
             None,
             Some(request.as_ref()),
             Some(TermRef::Literal(id.as_ref())),
             Some(records),
         ) {
-            let quad = quad.map_err(self.storage())?;
-            let NamedOrBlankNode::NamedNode(graph) = quad.subject else {
-                continue;
-            };
+            if let NamedOrBlankNode::NamedNode(graph) = quad.map_err(self.storage())?.subject {
+                graphs.push(graph);
+            }
+        }
+        graphs.sort();
+        Ok(graphs)
+    }
+
+    /// The current (not superseded) version of a request: its graph and metadata sha256.
+    fn current(&self, request_id: &str) -> Result<Option<(NamedNode, String)>, ArchiveError> {
+        let superseded_by = term("supersededBy");
+        let metadata = term("metadataSha256");
+        for graph in self.graphs_of(request_id)? {
             if self.record_value(&graph, &superseded_by)?.is_some() {
                 continue;
             }
@@ -300,6 +306,25 @@ impl Archive {
         }
         graphs.sort();
         Ok(graphs)
+    }
+}
+
+/// Different content under an archived request id, without `force`.
+fn refuse_conflict(
+    request_id: &str,
+    current: Option<&(NamedNode, String)>,
+    metadata_sha256: &str,
+    force: bool,
+) -> Result<(), ArchiveError> {
+    match current {
+        Some((_, archived)) if archived != metadata_sha256 && !force => {
+            Err(ArchiveError::Conflict {
+                request_id: request_id.to_owned(),
+                archived: archived.clone(),
+                new: metadata_sha256.to_owned(),
+            })
+        }
+        _ => Ok(()),
     }
 }
 

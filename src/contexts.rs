@@ -134,15 +134,19 @@ impl Contexts {
             .map(|(term, _)| term.as_str())
             .collect();
         loop {
-            let named: Vec<&str> = keep
-                .iter()
-                .flat_map(|term| strings(&terms[*term]))
-                .filter(|s| terms.contains_key(*s) && !keep.contains(*s))
+            let mut named = HashSet::new();
+            for term in &keep {
+                names_in(&terms[*term], &mut named);
+            }
+            let new: Vec<&str> = terms
+                .keys()
+                .map(String::as_str)
+                .filter(|t| named.contains(*t) && !keep.contains(t))
                 .collect();
-            if named.is_empty() {
+            if new.is_empty() {
                 break;
             }
-            keep.extend(named);
+            keep.extend(new);
         }
         let kept: Map<String, Value> = terms
             .iter()
@@ -164,19 +168,6 @@ fn is_prefix(definition: &Value) -> bool {
         _ => "",
     };
     iri.ends_with(['/', '#', ':', '?', '[', ']', '@'])
-}
-
-/// Every string in a JSON value, and the part before `:` of each (a prefix it may use).
-fn strings(value: &Value) -> Vec<&str> {
-    match value {
-        Value::String(s) => match s.split_once(':') {
-            Some((prefix, _)) => vec![s.as_str(), prefix],
-            None => vec![s.as_str()],
-        },
-        Value::Array(items) => items.iter().flat_map(strings).collect(),
-        Value::Object(map) => map.values().flat_map(strings).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Every object key and string value of a document: the names it may use as terms.

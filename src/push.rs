@@ -4,7 +4,7 @@
 
 use crate::archive::{Archive, ArchiveError, RECORDS};
 use oxigraph::io::{RdfFormat, RdfSerializer};
-use oxigraph::model::{GraphNameRef, Literal, NamedNode, NamedNodeRef, Quad, TermRef};
+use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, Quad};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,33 +42,13 @@ pub fn push(
     }
     let store = archive.store();
     let records = NamedNodeRef::new_unchecked(RECORDS);
-    let storage = |source| ArchiveError::Storage {
-        path: archive.path().to_owned(),
-        source,
-    };
     let graphs: Vec<NamedNode> = match &options.release {
         None => archive.release_graphs()?,
         Some(id) => {
-            let id = Literal::new_simple_literal(id);
-            let request_id =
-                NamedNode::new_unchecked(format!("{}requestId", crate::vocab::ARCHIVE));
-            let mut graphs = Vec::new();
-            for quad in store.quads_for_pattern(
-                None,
-                Some(request_id.as_ref()),
-                Some(TermRef::Literal(id.as_ref())),
-                Some(records.into()),
-            ) {
-                if let oxigraph::model::NamedOrBlankNode::NamedNode(g) =
-                    quad.map_err(storage)?.subject
-                {
-                    graphs.push(g);
-                }
-            }
+            let graphs = archive.graphs_of(id)?;
             if graphs.is_empty() {
-                return Err(PushError::UnknownRelease(id.value().to_owned()));
+                return Err(PushError::UnknownRelease(id.clone()));
             }
-            graphs.sort();
             graphs
         }
     };
@@ -84,7 +64,7 @@ pub fn push(
         })?;
     for graph in &graphs {
         let quads = store.quads_for_pattern(None, None, None, Some(graph.as_ref().into()));
-        let (body, count) = ntriples(quads).map_err(storage)?;
+        let (body, count) = ntriples(quads).map_err(archive.storage())?;
         send(&client, options, "PUT", graph.as_str(), body)?;
         on_graph(graph.as_str(), count);
     }
@@ -102,7 +82,7 @@ pub fn push(
             .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(records)))
             .collect()
     };
-    let (body, count) = ntriples(record_quads.into_iter()).map_err(storage)?;
+    let (body, count) = ntriples(record_quads.into_iter()).map_err(archive.storage())?;
     let method = if options.release.is_some() {
         "POST"
     } else {

@@ -100,12 +100,7 @@ pub fn handle(
         (Method::GET, "/") => text(StatusCode::OK, HOME),
         (_, "/update") => refuse_update(),
         (Method::GET, "/query") => {
-            let params = form(request.uri().query().unwrap_or(""));
-            match find(&params, "query") {
-                Some(query) => answer(store, options, query, request),
-                None if find(&params, "update").is_some() => refuse_update(),
-                None => text(StatusCode::BAD_REQUEST, "missing the query parameter\n"),
-            }
+            answer_form(store, options, request.uri().query().unwrap_or(""), request)
         }
         (Method::POST, "/query") => {
             let content_type = request
@@ -126,12 +121,7 @@ pub fn handle(
                 "application/sparql-query" => answer(store, options, &body, request),
                 "application/sparql-update" => refuse_update(),
                 "application/x-www-form-urlencoded" => {
-                    let params = form(&body);
-                    match find(&params, "query") {
-                        Some(query) => answer(store, options, query, request),
-                        None if find(&params, "update").is_some() => refuse_update(),
-                        None => text(StatusCode::BAD_REQUEST, "missing the query parameter\n"),
-                    }
+                    answer_form(store, options, &body, request)
                 }
                 other => text(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -269,17 +259,22 @@ fn read_body(request: &mut Request<Body>) -> Result<String, (StatusCode, String)
         .map_err(|_| (StatusCode::BAD_REQUEST, "the body is not UTF-8\n".into()))
 }
 
-fn form(encoded: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(encoded.as_bytes())
+/// A query given as form parameters, in a GET's URL or a POST's body.
+fn answer_form(
+    store: &Store,
+    options: &ServeOptions,
+    encoded: &str,
+    request: &Request<Body>,
+) -> Response<Body> {
+    let params: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn find<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .collect();
+    let find = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    match find("query") {
+        Some(query) => answer(store, options, query, request),
+        None if find("update").is_some() => refuse_update(),
+        None => text(StatusCode::BAD_REQUEST, "missing the query parameter\n"),
+    }
 }
 
 fn text(status: StatusCode, message: &str) -> Response<Body> {

@@ -454,18 +454,6 @@ fn a_failure_between_graph_and_record_leaves_nothing() {
 fn killed_releases_leave_the_whole_release_or_nothing() {
     let archive = Archive::new("archive-kill");
     let export = common::synthetic_export(archive.scratch.path(), 2000);
-    let count_query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }";
-    let count = || {
-        let out = archive.run(&["query", "--format", "csv", count_query]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .nth(1)
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-    };
     let mut outcomes = BTreeSet::new();
     for (i, delay_ms) in [50u64, 150, 300, 450, 600, 800, 1000, 1300]
         .iter()
@@ -491,7 +479,7 @@ fn killed_releases_leave_the_whole_release_or_nothing() {
         std::thread::sleep(std::time::Duration::from_millis(*delay_ms));
         let _ = child.kill();
         let status = child.wait().unwrap();
-        let n = count();
+        let n = archive.quads();
         outcomes.insert((status.success(), n));
         if n > 0 {
             let releases = archive.builtin("releases", &[]);
@@ -527,12 +515,18 @@ impl Archive {
             "--force",
         ]);
         assert!(output.status.success(), "{}", stderr(&output));
+        self.quads()
+    }
+
+    /// How many quads the archive holds, records included.
+    fn quads(&self) -> u64 {
         let out = self.run(&[
             "query",
             "--format",
             "csv",
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
         ]);
+        assert!(out.status.success(), "{}", stderr(&out));
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
