@@ -110,6 +110,7 @@ The default graph is the union of every archived graph: each crate version is a 
 <urn:trecrate:release:ID:METADATA_SHA256> and the records are in <urn:trecrate:records>
 (trecrate:requestId, releasedAt, zipSha256, zipLocation, supersededBy ...). To query one
 release, match its graph:  GRAPH ?g { ... } ?g trecrate:requestId \"AR-2025-0042\" .
+(Declare the prefixes you use: PREFIX trecrate: <https://w3id.org/trecrate/archive#>.)
 Only queries run: SPARQL Update is refused. SERVICE never reaches the network.
 
 Formats: table (default; Turtle for graphs), csv, tsv, json, xml for SELECT and ASK;
@@ -122,7 +123,8 @@ Examples:
   trecrate query --builtin release-by-checksum --param sha256=3f1a...
   trecrate query --builtin files-by-statbarn --param statbarn=frequencies \\
       --param project=P-2025-017 --param from=2025-01-01 --param to=2025-12-31
-  trecrate query 'SELECT ?request ?at WHERE { ?g trecrate:requestId ?request ; trecrate:releasedAt ?at }'
+  trecrate query 'PREFIX trecrate: <https://w3id.org/trecrate/archive#>
+      SELECT ?request ?at WHERE { ?g trecrate:requestId ?request ; trecrate:releasedAt ?at }'
   trecrate query --file audit.rq --format csv";
 
 #[derive(Debug, Args)]
