@@ -4,9 +4,11 @@ use serde::Serialize;
 use std::fmt;
 
 /// How much a finding matters: RO-Crate's MUST, SHOULD and MAY.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// Without a stated severity, a SHACL constraint is a violation: REQUIRED.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {
+    #[default]
     Required,
     Recommended,
     Optional,

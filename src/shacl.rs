@@ -60,6 +60,125 @@ pub struct Shapes {
     base: String,
     /// `sh:declare` prefixes, prepended to SPARQL queries as SHACL-SPARQL prescribes.
     prefixes: String,
+    /// What each shape asks, read from `graph` once: a 10,000-file crate asks the same shapes
+    /// the same questions 10,000 times, and graph lookups were most of the time it took.
+    constraints: HashMap<NamedOrBlankNode, Constraints>,
+    /// For a node no triple describes (`sh:node ex:Undefined`): it asks nothing.
+    nothing: Constraints,
+}
+
+/// The parameters of one shape's constraint components.
+#[derive(Default)]
+struct Constraints {
+    deactivated: bool,
+    path: Option<Term>,
+    /// `path` as users read it (`schema:author`, `^schema:hasPart`).
+    property: Option<String>,
+    min_count: Option<u64>,
+    max_count: Option<u64>,
+    has_value: Option<Term>,
+    classes: Vec<Term>,
+    datatype: Option<NamedNode>,
+    node_kind: Option<NamedNode>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<(String, Regex)>,
+    allowed: Option<Vec<Term>>,
+    nodes: Vec<NamedOrBlankNode>,
+    nots: Vec<NamedOrBlankNode>,
+    /// `sh:and`, `sh:or`, `sh:xone`: the component's name and each list's members.
+    logical: Vec<(&'static str, Vec<NamedOrBlankNode>)>,
+    properties: Vec<NamedOrBlankNode>,
+    sparql: Vec<SparqlConstraint>,
+    message: Option<String>,
+    level: Level,
+    label: String,
+    /// Whether findings carry `label`; anonymous property shapes report their node shape's.
+    named: bool,
+}
+
+struct SparqlConstraint {
+    node: NamedOrBlankNode,
+    select: String,
+    message: String,
+}
+
+impl Constraints {
+    fn read(graph: &Graph, shape: &NamedOrBlankNode, label: String) -> Result<Self, ShaclError> {
+        let nodes = |p: &str| -> Vec<NamedOrBlankNode> {
+            graph
+                .objects_for_subject_predicate_owned(Some(shape), &sh(p))
+                .iter()
+                .map(as_subject)
+                .collect()
+        };
+        let pattern = match graph.object_str(shape, &sh("pattern")) {
+            Some(pattern) => {
+                let flags = graph.object_str(shape, &sh("flags")).unwrap_or_default();
+                let regex = compile(&pattern, &flags).map_err(|message| ShaclError::Shape {
+                    shape: label.clone(),
+                    message,
+                })?;
+                Some((pattern, regex))
+            }
+            None => None,
+        };
+        let mut sparql = Vec::new();
+        for node in nodes("sparql") {
+            let Some(select) = graph.object_str(&node, &sh("select")) else {
+                return Err(ShaclError::Shape {
+                    shape: label,
+                    message: "sh:sparql constraint without sh:select".into(),
+                });
+            };
+            let message = graph
+                .object_str(&node, &sh("message"))
+                .unwrap_or_else(|| "violates a SPARQL constraint".into());
+            sparql.push(SparqlConstraint {
+                node,
+                select,
+                message,
+            });
+        }
+        let named_node = |p: &str| match graph.object(shape, &sh(p)) {
+            Some(Term::NamedNode(n)) => Some(n),
+            _ => None,
+        };
+        let path = graph.object(shape, &sh("path"));
+        Ok(Constraints {
+            deactivated: graph.has(shape, &sh("deactivated"), &Literal::from(true).into()),
+            property: path.as_ref().map(|p| graph.path_string(p)),
+            path,
+            min_count: graph.object_u64(shape, &sh("minCount")),
+            max_count: graph.object_u64(shape, &sh("maxCount")),
+            has_value: graph.object(shape, &sh("hasValue")),
+            classes: graph.objects_for_subject_predicate_owned(Some(shape), &sh("class")),
+            datatype: named_node("datatype"),
+            node_kind: named_node("nodeKind"),
+            min_length: graph.object_u64(shape, &sh("minLength")),
+            max_length: graph.object_u64(shape, &sh("maxLength")),
+            pattern,
+            allowed: graph.object(shape, &sh("in")).map(|list| graph.list(&list)),
+            nodes: nodes("node"),
+            nots: nodes("not"),
+            logical: ["and", "or", "xone"]
+                .into_iter()
+                .flat_map(|c| {
+                    graph
+                        .objects_for_subject_predicate_owned(Some(shape), &sh(c))
+                        .into_iter()
+                        .map(move |list| (c, graph.list(&list).iter().map(as_subject).collect()))
+                })
+                .collect(),
+            properties: nodes("property"),
+            sparql,
+            message: graph.object_str(shape, &sh("message")),
+            level: severity(graph.object(shape, &sh("severity")).as_ref()),
+            named: !matches!(shape, NamedOrBlankNode::BlankNode(_))
+                || graph.object(shape, &sh("name")).is_some(),
+            label,
+        })
+    }
 }
 
 impl Shapes {
@@ -98,11 +217,29 @@ impl Shapes {
             .iter()
             .map(|(p, ns)| format!("PREFIX {p}: <{ns}>\n"))
             .collect();
-        Ok(Shapes {
+        let mut shapes = Shapes {
             graph,
             base: base.to_owned(),
             prefixes,
-        })
+            constraints: HashMap::new(),
+            nothing: Constraints::default(),
+        };
+        let mut nodes: HashSet<NamedOrBlankNode> = HashSet::new();
+        for t in shapes.graph.iter() {
+            nodes.insert(t.subject.into_owned());
+            if let TermRef::NamedNode(_) | TermRef::BlankNode(_) = t.object {
+                nodes.insert(as_subject(&t.object.into_owned()));
+            }
+        }
+        for node in nodes {
+            let constraints = Constraints::read(&shapes.graph, &node, shapes.label(&node))?;
+            shapes.constraints.insert(node, constraints);
+        }
+        Ok(shapes)
+    }
+
+    fn constraints(&self, shape: &NamedOrBlankNode) -> &Constraints {
+        self.constraints.get(shape).unwrap_or(&self.nothing)
     }
 
     /// The names of the checks these shapes make: every node shape, and every property shape
@@ -149,7 +286,6 @@ impl Shapes {
                 check: self.label(&shape),
                 focus: &focus,
                 sparql_cache: HashMap::new(),
-                regexes: HashMap::new(),
             };
             // A targeted shape with a path is a property shape with targets of its own.
             let is_property_shape = self.graph.object(&shape, &sh("path")).is_some();
@@ -238,7 +374,7 @@ impl Shapes {
                     message: "sh:target without sh:select is not supported".into(),
                 });
             };
-            let rows = self.select(shape, &select, data, None::<[&Term; 0]>)?;
+            let rows = self.select(&self.label(shape), &select, data, None::<[&Term; 0]>)?;
             focus.extend(rows.into_iter().filter_map(|mut row| row.remove("this")));
         }
         Ok(focus)
@@ -247,7 +383,7 @@ impl Shapes {
     /// Runs a SELECT; with `this`, pre-binds `$this` to each of those nodes.
     fn select<'t>(
         &self,
-        shape: &NamedOrBlankNode,
+        shape: &str,
         query: &str,
         data: &Data,
         this: Option<impl IntoIterator<Item = &'t Term>>,
@@ -257,7 +393,7 @@ impl Shapes {
             let at = text[self.prefixes.len()..]
                 .find('{')
                 .ok_or_else(|| ShaclError::Sparql {
-                    shape: self.label(shape),
+                    shape: shape.to_owned(),
                     message: "the query has no WHERE group".into(),
                 })?;
             data.mark_focus(nodes)?;
@@ -266,7 +402,7 @@ impl Shapes {
         crate::select::select(data.store, Some(&self.base), &text)
             .map(|r| r.rows)
             .map_err(|message| ShaclError::Sparql {
-                shape: self.label(shape),
+                shape: shape.to_owned(),
                 message,
             })
     }
@@ -303,14 +439,12 @@ struct Run<'a> {
     focus: &'a HashSet<Term>,
     /// Rows of each `sh:sparql` constraint for all of `focus`, by `?this`, computed once.
     sparql_cache: HashMap<NamedOrBlankNode, HashMap<Term, Vec<HashMap<String, Term>>>>,
-    /// Compiled `sh:pattern`s by (pattern, flags): compiling is far dearer than matching.
-    regexes: HashMap<(String, String), Regex>,
 }
 
 impl<'a> Run<'a> {
-    /// The shapes graph, borrowed for `'a` rather than for `self`, so checks can recurse.
-    fn graph(&self) -> &'a Graph {
-        &self.shapes.graph
+    /// A shape's constraints, borrowed for `'a` rather than for `self`, so checks can recurse.
+    fn constraints(&self, shape: &NamedOrBlankNode) -> &'a Constraints {
+        self.shapes.constraints(shape)
     }
 
     /// Checks a focus node against a node shape and records what fails.
@@ -319,20 +453,18 @@ impl<'a> Run<'a> {
         shape: &NamedOrBlankNode,
         focus: &Term,
     ) -> Result<(), ShaclError> {
-        if let Some(expected) = self.graph().object(shape, &sh("hasValue")) {
-            if &expected != focus {
-                self.record(true, shape, focus, None, Some(focus), || {
-                    format!("must be {}", display_term(&expected))
+        let c = self.constraints(shape);
+        if let Some(expected) = &c.has_value {
+            if expected != focus {
+                self.record(true, c, focus, false, Some(focus), || {
+                    format!("must be {}", display_term(expected))
                 });
             }
         }
-        self.check_value(shape, focus, focus, None, true)?;
-        self.check_sparql(shape, focus, None, true)?;
-        for property in self
-            .graph()
-            .objects_for_subject_predicate_owned(Some(shape), &sh("property"))
-        {
-            self.check_property_shape(&as_subject(&property), focus, true)?;
+        self.check_value(c, focus, focus, false, true)?;
+        self.check_sparql(c, focus, false, true)?;
+        for property in &c.properties {
+            self.check_property_shape(property, focus, true)?;
         }
         Ok(())
     }
@@ -343,96 +475,91 @@ impl<'a> Run<'a> {
         focus: &Term,
         record: bool,
     ) -> Result<bool, ShaclError> {
-        if self
-            .graph()
-            .has(shape, &sh("deactivated"), &Literal::from(true).into())
-        {
+        let c = self.constraints(shape);
+        if c.deactivated {
             return Ok(true);
         }
-        let Some(path) = self.graph().object(shape, &sh("path")) else {
+        let Some(path) = &c.path else {
             return Err(ShaclError::Shape {
-                shape: self.shapes.label(shape),
+                shape: c.label.clone(),
                 message: "property shape without sh:path".into(),
             });
         };
         let values: Vec<Term> = self
             .data
-            .path_values(self.graph(), focus, &path)?
+            .path_values(self.graph(), focus, path)?
             .into_iter()
             .collect();
-        let mut conforms = self.check_counts(shape, focus, &path, &values, record)?;
+        let mut conforms = self.check_counts(c, focus, &values, record);
         for value in &values {
-            conforms &= self.check_value(shape, focus, value, Some(&path), record)?;
+            conforms &= self.check_value(c, focus, value, true, record)?;
         }
-        for nested in self
-            .graph()
-            .objects_for_subject_predicate_owned(Some(shape), &sh("property"))
-        {
-            let nested = as_subject(&nested);
+        for nested in &c.properties {
             for value in &values {
-                conforms &= self.check_property_shape(&nested, value, record)?;
+                conforms &= self.check_property_shape(nested, value, record)?;
             }
         }
-        conforms &= self.check_sparql(shape, focus, Some(&path), record)?;
+        conforms &= self.check_sparql(c, focus, true, record)?;
         Ok(conforms)
+    }
+
+    /// The shapes graph, borrowed for `'a`, for walking property paths.
+    fn graph(&self) -> &'a Graph {
+        &self.shapes.graph
     }
 
     fn check_counts(
         &mut self,
-        shape: &NamedOrBlankNode,
+        c: &Constraints,
         focus: &Term,
-        path: &Term,
         values: &[Term],
         record: bool,
-    ) -> Result<bool, ShaclError> {
+    ) -> bool {
         let mut conforms = true;
-        if let Some(min) = self.graph().object_u64(shape, &sh("minCount")) {
+        if let Some(min) = c.min_count {
             if (values.len() as u64) < min {
                 conforms = false;
-                self.record(record, shape, focus, Some(path), None, || {
+                self.record(record, c, focus, true, None, || {
                     format!("needs at least {min} value(s), has {}", values.len())
                 });
             }
         }
-        if let Some(max) = self.graph().object_u64(shape, &sh("maxCount")) {
+        if let Some(max) = c.max_count {
             if values.len() as u64 > max {
                 conforms = false;
-                self.record(record, shape, focus, Some(path), None, || {
+                self.record(record, c, focus, true, None, || {
                     format!("allows at most {max} value(s), has {}", values.len())
                 });
             }
         }
-        if let Some(expected) = self.graph().object(shape, &sh("hasValue")) {
-            if !values.contains(&expected) {
+        if let Some(expected) = &c.has_value {
+            if !values.contains(expected) {
                 conforms = false;
-                self.record(record, shape, focus, Some(path), None, || {
-                    format!("must have the value {}", display_term(&expected))
+                self.record(record, c, focus, true, None, || {
+                    format!("must have the value {}", display_term(expected))
                 });
             }
         }
-        Ok(conforms)
+        conforms
     }
 
-    /// Value-type, string, list and logical constraints on a single value node.
+    /// Value-type, string, list and logical constraints on a single value node; `on_path`
+    /// says whether `value` was reached through the shape's path (and findings name it).
     fn check_value(
         &mut self,
-        shape: &NamedOrBlankNode,
+        c: &Constraints,
         focus: &Term,
         value: &Term,
-        path: Option<&Term>,
+        on_path: bool,
         record: bool,
     ) -> Result<bool, ShaclError> {
-        let g = self.graph();
         let mut failures: Vec<String> = Vec::new();
-        for class in g.objects_for_subject_predicate_owned(Some(shape), &sh("class")) {
-            if !self.data.is_instance(value, &class)? {
-                failures.push(format!(
-                    "must be an entity of type {}",
-                    display_term(&class)
-                ));
+        for class in &c.classes {
+            if !self.data.is_instance(value, class)? {
+                failures.push(format!("must be an entity of type {}", display_term(class)));
             }
         }
-        if let Some(Term::NamedNode(datatype)) = g.object(shape, &sh("datatype")) {
+        if let Some(datatype) = &c.datatype {
             let ok = matches!(value, Term::Literal(l) if l.datatype() == datatype.as_ref() && well_formed(l));
             if !ok {
                 failures.push(format!(
@@ -441,7 +568,7 @@ impl<'a> Run<'a> {
                 ));
             }
         }
-        if let Some(Term::NamedNode(kind)) = g.object(shape, &sh("nodeKind")) {
+        if let Some(kind) = &c.node_kind {
             if !node_kind_matches(kind.as_ref(), value) {
                 failures.push(format!(
                     "must be of node kind {}",
@@ -450,7 +577,7 @@ impl<'a> Run<'a> {
             }
         }
         let text = lexical(value);
-        if let Some(min) = g.object_u64(shape, &sh("minLength")) {
+        if let Some(min) = c.min_length {
             if text
                 .as_ref()
                 .is_none_or(|t| (t.chars().count() as u64) < min)
@@ -458,73 +585,56 @@ impl<'a> Run<'a> {
                 failures.push(format!("must be at least {min} characters long"));
             }
         }
-        if let Some(max) = g.object_u64(shape, &sh("maxLength")) {
+        if let Some(max) = c.max_length {
             if text.as_ref().is_none_or(|t| t.chars().count() as u64 > max) {
                 failures.push(format!("must be at most {max} characters long"));
             }
         }
-        if let Some(pattern) = g.object_str(shape, &sh("pattern")) {
-            let flags = g.object_str(shape, &sh("flags")).unwrap_or_default();
-            let key = (pattern.clone(), flags);
-            if !self.regexes.contains_key(&key) {
-                let regex = compile(&key.0, &key.1).map_err(|message| ShaclError::Shape {
-                    shape: self.shapes.label(shape),
-                    message,
-                })?;
-                self.regexes.insert(key.clone(), regex);
-            }
-            let regex = &self.regexes[&key];
+        if let Some((pattern, regex)) = &c.pattern {
             if text.as_ref().is_none_or(|t| !regex.is_match(t)) {
                 failures.push(format!("must match the pattern {pattern:?}"));
             }
         }
-        if let Some(list) = g.object(shape, &sh("in")) {
-            let allowed = g.list(&list);
+        if let Some(allowed) = &c.allowed {
             if !allowed.contains(value) {
                 let names: Vec<String> = allowed.iter().map(display_term).collect();
                 failures.push(format!("must be one of {}", names.join(", ")));
             }
         }
-        for node in g.objects_for_subject_predicate_owned(Some(shape), &sh("node")) {
-            let node = as_subject(&node);
-            if !self.conforms(&node, value)? {
-                failures.push(format!("must conform to {}", self.shapes.label(&node)));
+        for node in &c.nodes {
+            if !self.conforms(node, value)? {
+                failures.push(format!("must conform to {}", self.constraints(node).label));
             }
         }
-        for not in g.objects_for_subject_predicate_owned(Some(shape), &sh("not")) {
-            let not = as_subject(&not);
-            if self.conforms(&not, value)? {
-                failures.push(format!("must not conform to {}", self.shapes.label(&not)));
+        for not in &c.nots {
+            if self.conforms(not, value)? {
+                failures.push(format!(
+                    "must not conform to {}",
+                    self.constraints(not).label
+                ));
             }
         }
-        for (component, rule) in [
-            ("and", "all"),
-            ("or", "at least one"),
-            ("xone", "exactly one"),
-        ] {
-            for list in g.objects_for_subject_predicate_owned(Some(shape), &sh(component)) {
-                let members = g.list(&list);
-                let mut passed = 0;
-                for member in &members {
-                    if self.conforms(&as_subject(member), value)? {
-                        passed += 1;
-                    }
+        for (component, members) in &c.logical {
+            let mut passed = 0;
+            for member in members {
+                if self.conforms(member, value)? {
+                    passed += 1;
                 }
-                let ok = match component {
-                    "and" => passed == members.len(),
-                    "or" => passed >= 1,
-                    _ => passed == 1,
-                };
-                if !ok {
-                    failures.push(format!(
-                        "must conform to {rule} of the alternatives in sh:{component}"
-                    ));
-                }
+            }
+            let (ok, rule) = match *component {
+                "and" => (passed == members.len(), "all"),
+                "or" => (passed >= 1, "at least one"),
+                _ => (passed == 1, "exactly one"),
+            };
+            if !ok {
+                failures.push(format!(
+                    "must conform to {rule} of the alternatives in sh:{component}"
+                ));
             }
         }
         let conforms = failures.is_empty();
         for failure in failures {
-            self.record(record, shape, focus, path, Some(value), || failure.clone());
+            self.record(record, c, focus, on_path, Some(value), || failure.clone());
         }
         Ok(conforms)
     }
@@ -532,16 +642,14 @@ impl<'a> Run<'a> {
     /// Whether `value` conforms to `shape`, without reporting (for `sh:node`, `sh:not`, ...).
     fn conforms(&mut self, shape: &NamedOrBlankNode, value: &Term) -> Result<bool, ShaclError> {
         let findings_before = self.findings.len();
-        let verdict = if self.graph().object(shape, &sh("path")).is_some() {
+        let c = self.constraints(shape);
+        let verdict = if c.path.is_some() {
             self.check_property_shape(shape, value, false)?
         } else {
-            let mut ok = self.check_value(shape, value, value, None, false)?;
-            ok &= self.check_sparql(shape, value, None, false)?;
-            for property in self
-                .graph()
-                .objects_for_subject_predicate_owned(Some(shape), &sh("property"))
-            {
-                ok &= self.check_property_shape(&as_subject(&property), value, false)?;
+            let mut ok = self.check_value(c, value, value, false, false)?;
+            ok &= self.check_sparql(c, value, false, false)?;
+            for property in &c.properties {
+                ok &= self.check_property_shape(property, value, false)?;
             }
             ok
         };
@@ -551,64 +659,50 @@ impl<'a> Run<'a> {
 
     fn check_sparql(
         &mut self,
-        shape: &NamedOrBlankNode,
+        c: &'a Constraints,
         focus: &Term,
-        path: Option<&Term>,
+        on_path: bool,
         record: bool,
     ) -> Result<bool, ShaclError> {
-        let constraints = self
-            .graph()
-            .objects_for_subject_predicate_owned(Some(shape), &sh("sparql"));
         let mut conforms = true;
-        for constraint in constraints {
-            let constraint = as_subject(&constraint);
-            let Some(select) = self.graph().object_str(&constraint, &sh("select")) else {
-                return Err(ShaclError::Shape {
-                    shape: self.shapes.label(shape),
-                    message: "sh:sparql constraint without sh:select".into(),
-                });
-            };
+        for constraint in &c.sparql {
             let rows = if self.focus.contains(focus) {
-                if !self.sparql_cache.contains_key(&constraint) {
-                    let rows = self
-                        .shapes
-                        .select(shape, &select, self.data, Some(self.focus))?;
+                if !self.sparql_cache.contains_key(&constraint.node) {
+                    let rows = self.shapes.select(
+                        &c.label,
+                        &constraint.select,
+                        self.data,
+                        Some(self.focus),
+                    )?;
                     let mut by_focus: HashMap<Term, Vec<HashMap<String, Term>>> = HashMap::new();
                     for row in rows {
                         if let Some(this) = row.get("this").cloned() {
                             by_focus.entry(this).or_default().push(row);
                         }
                     }
-                    self.sparql_cache.insert(constraint.clone(), by_focus);
+                    self.sparql_cache.insert(constraint.node.clone(), by_focus);
                 }
-                self.sparql_cache[&constraint]
+                self.sparql_cache[&constraint.node]
                     .get(focus)
                     .cloned()
                     .unwrap_or_default()
             } else {
                 self.shapes
-                    .select(shape, &select, self.data, Some([focus]))?
+                    .select(&c.label, &constraint.select, self.data, Some([focus]))?
             };
             if rows.is_empty() {
                 continue;
             }
             conforms = false;
-            let message = self
-                .graph()
-                .object_str(&constraint, &sh("message"))
-                .unwrap_or_else(|| "violates a SPARQL constraint".into());
             for row in rows {
                 let value = row.get("value").cloned();
-                let row_path = row.get("path").cloned().or_else(|| path.cloned());
-                let text = substitute(&message, &row);
-                self.record_with(
-                    record,
-                    shape,
-                    focus,
-                    row_path.as_ref(),
-                    value.as_ref(),
-                    text,
-                );
+                let property = match row.get("path") {
+                    Some(p) => Some(self.graph().path_string(p)),
+                    None if on_path => c.property.clone(),
+                    None => None,
+                };
+                let text = substitute(&constraint.message, &row);
+                self.record_with(record, c, focus, property, value.as_ref(), text);
             }
         }
         Ok(conforms)
@@ -617,46 +711,41 @@ impl<'a> Run<'a> {
     fn record(
         &mut self,
         record: bool,
-        shape: &NamedOrBlankNode,
+        c: &Constraints,
         focus: &Term,
-        path: Option<&Term>,
+        on_path: bool,
         value: Option<&Term>,
         fallback: impl FnOnce() -> String,
     ) {
         if !record {
             return;
         }
-        let message = self
-            .graph()
-            .object_str(shape, &sh("message"))
-            .unwrap_or_else(fallback);
-        self.record_with(true, shape, focus, path, value, message);
+        let message = c.message.clone().unwrap_or_else(fallback);
+        let property = if on_path { c.property.clone() } else { None };
+        self.record_with(true, c, focus, property, value, message);
     }
 
     fn record_with(
         &mut self,
         record: bool,
-        shape: &NamedOrBlankNode,
+        c: &Constraints,
         focus: &Term,
-        path: Option<&Term>,
+        property: Option<String>,
         value: Option<&Term>,
         message: String,
     ) {
         if !record {
             return;
         }
-        let level = severity(self.graph().object(shape, &sh("severity")).as_ref());
-        let check = match shape {
-            NamedOrBlankNode::BlankNode(_) if self.graph().object(shape, &sh("name")).is_none() => {
-                self.check.clone()
-            }
-            _ => self.shapes.label(shape),
-        };
         self.findings.insert(Finding {
-            level,
-            check,
+            level: c.level,
+            check: if c.named {
+                c.label.clone()
+            } else {
+                self.check.clone()
+            },
             entity: self.shapes.relative(focus),
-            property: path.map(|p| self.graph().path_string(p)),
+            property,
             value: value.map(|v| self.shapes.relative(v)),
             message,
         });
