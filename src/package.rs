@@ -8,11 +8,14 @@
 use crate::timestamp::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
+use zip::write::{SimpleFileOptions, ZipFileBuilder};
+use zip::{CompressionMethod, PreparedZipFile, ZipWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
@@ -260,52 +263,70 @@ fn build(
     let total = package.payload.len();
     let mut bytes_done = 0;
     let mut buffer = vec![0u8; 1 << 20];
-    for (i, file) in package.payload.iter().enumerate() {
-        let target = staged.crate_dir.join(&file.crate_path);
-        let mut input = File::open(&file.source).map_err(io(&file.source))?;
-        let mut output = File::create(&target).map_err(io(&target))?;
-        zip.start_file(
-            file.crate_path.as_str(),
-            options(&file.media_type, file.size),
-        )
-        .map_err(zip_error)?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        loop {
-            let n = input.read(&mut buffer).map_err(io(&file.source))?;
-            if n == 0 {
-                break;
+    let window = Window::default();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<(), PackageError> {
+        let (sender, results) = mpsc::channel();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, window) = (&next, &window);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = package.payload.get(i) else {
+                    break;
+                };
+                let small = file.size <= SMALL_FILE;
+                if small && !window.wait_for(i) {
+                    break;
+                }
+                let prepared = small
+                    .then(|| prepare(file, options(&file.media_type, file.size)))
+                    .transpose();
+                if sender.send((i, prepared)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        // Entries go into the zip in payload order, whichever worker finished first.
+        let mut pending = BTreeMap::new();
+        let result = (|| {
+            for (i, file) in package.payload.iter().enumerate() {
+                let prepared = loop {
+                    if let Some(p) = pending.remove(&i) {
+                        break p;
+                    }
+                    let Ok((j, p)) = results.recv() else {
+                        return Err(PackageError::Io {
+                            path: file.source.clone(),
+                            source: std::io::Error::other("a payload worker stopped"),
+                        });
+                    };
+                    pending.insert(j, p);
+                };
+                let size = match prepared? {
+                    Some(small) => {
+                        check(file, small.bytes.len() as u64, &small.sha256)?;
+                        // Files are created by this thread only: ext4 serialises inode
+                        // allocation, and workers creating files in parallel spent their time
+                        // spinning on its lock.
+                        let target = staged.crate_dir.join(&file.crate_path);
+                        std::fs::write(&target, &small.bytes).map_err(io(&target))?;
+                        zip.add_prepared_file(small.entry).map_err(zip_error)?;
+                        small.bytes.len() as u64
+                    }
+                    None => stream(file, &staged.crate_dir, &mut zip, &mut buffer, &options)?,
+                };
+                window.advance();
+                bytes_done += size;
+                on_file(i + 1, total, bytes_done);
             }
-            let chunk = &buffer[..n];
-            hasher.update(chunk);
-            output.write_all(chunk).map_err(io(&target))?;
-            zip.write_all(chunk).map_err(io(&staged.zip))?;
-            size += n as u64;
-        }
-        let sha256 = hex(&hasher.finalize());
-        let mismatch = |what, expected: String, actual: String| {
-            PackageError::Mismatch(Box::new(Mismatch {
-                field: file.field.clone(),
-                object: file.object.clone(),
-                version: file.version.clone(),
-                what,
-                expected,
-                actual,
-            }))
-        };
-        if size != file.size {
-            return Err(mismatch(
-                "size",
-                format!("{} bytes", file.size),
-                format!("{size} bytes"),
-            ));
-        }
-        if sha256 != file.sha256 {
-            return Err(mismatch("sha256", file.sha256.clone(), sha256));
-        }
-        bytes_done += size;
-        on_file(i + 1, total, bytes_done);
-    }
+            Ok(())
+        })();
+        window.stop();
+        result
+    })?;
     let hashing = zip.finish().map_err(zip_error)?.into_inner();
     let (zip_sha256, zip_size, writer) = hashing.finish();
     writer
@@ -322,6 +343,130 @@ fn build(
         zip_sha256,
         zip_size,
     })
+}
+
+/// Files up to this size are read whole, hashed and compressed by the payload workers, in
+/// parallel; larger ones are streamed through a 1 MiB buffer, so memory stays bounded.
+const SMALL_FILE: u64 = 1 << 20;
+
+/// How many small files the workers may prepare ahead of the zip writer: at most
+/// 32 x 2 MiB (bytes and their compressed form) held in memory.
+const AHEAD: usize = 32;
+
+/// A small file read, hashed and compressed for its zip entry.
+struct Prepared {
+    bytes: Vec<u8>,
+    entry: PreparedZipFile,
+    sha256: String,
+}
+
+fn prepare(file: &PayloadFile, options: SimpleFileOptions) -> Result<Prepared, PackageError> {
+    let mut bytes = Vec::with_capacity(file.size as usize + 1);
+    File::open(&file.source)
+        .and_then(|f| f.take(file.size + 1).read_to_end(&mut bytes))
+        .map_err(io(&file.source))?;
+    let zip_error = |source| PackageError::Zip {
+        path: PathBuf::from(&file.crate_path),
+        source,
+    };
+    let mut entry = ZipFileBuilder::new(&file.crate_path, options).map_err(zip_error)?;
+    entry.write_all(&bytes).map_err(io(&file.source))?;
+    Ok(Prepared {
+        entry: entry.finish().map_err(zip_error)?,
+        sha256: hex(&Sha256::digest(&bytes)),
+        bytes,
+    })
+}
+
+/// A large file: read once through `buffer`, hashed, copied and written to the zip as it goes.
+fn stream<W: Write + std::io::Seek>(
+    file: &PayloadFile,
+    crate_dir: &Path,
+    zip: &mut ZipWriter<W>,
+    buffer: &mut [u8],
+    options: &dyn Fn(&str, u64) -> SimpleFileOptions,
+) -> Result<u64, PackageError> {
+    let target = crate_dir.join(&file.crate_path);
+    let mut input = File::open(&file.source).map_err(io(&file.source))?;
+    let mut output = File::create(&target).map_err(io(&target))?;
+    zip.start_file(
+        file.crate_path.as_str(),
+        options(&file.media_type, file.size),
+    )
+    .map_err(|source| PackageError::Zip {
+        path: target.clone(),
+        source,
+    })?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        let n = input.read(buffer).map_err(io(&file.source))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buffer[..n];
+        hasher.update(chunk);
+        output.write_all(chunk).map_err(io(&target))?;
+        zip.write_all(chunk).map_err(io(&target))?;
+        size += n as u64;
+    }
+    check(file, size, &hex(&hasher.finalize()))?;
+    Ok(size)
+}
+
+/// Refuses bytes that are not those the export describes.
+fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), PackageError> {
+    let mismatch = |what, expected: String, actual: String| {
+        PackageError::Mismatch(Box::new(Mismatch {
+            field: file.field.clone(),
+            object: file.object.clone(),
+            version: file.version.clone(),
+            what,
+            expected,
+            actual,
+        }))
+    };
+    if size != file.size {
+        return Err(mismatch(
+            "size",
+            format!("{} bytes", file.size),
+            format!("{size} bytes"),
+        ));
+    }
+    if sha256 != file.sha256 {
+        return Err(mismatch("sha256", file.sha256.clone(), sha256.to_owned()));
+    }
+    Ok(())
+}
+
+/// Keeps the payload workers at most [`AHEAD`] files ahead of the zip writer, and stops them
+/// when the writer gives up.
+#[derive(Default)]
+struct Window {
+    /// Files written to the zip, and whether the writer stopped.
+    state: Mutex<(usize, bool)>,
+    moved: Condvar,
+}
+
+impl Window {
+    /// Waits until file `i` may be prepared; `false` if the writer stopped.
+    fn wait_for(&self, i: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.1 && i >= state.0 + AHEAD {
+            state = self.moved.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        !state.1
+    }
+
+    fn advance(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+        self.moved.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.moved.notify_all();
+    }
 }
 
 /// What the single pass over the payload measured.

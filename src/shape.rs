@@ -31,11 +31,31 @@ pub fn shape(source: &Store, assets: &Assets, base: &str) -> Result<Store, Shape
             .into_iter()
             .map(|t| t.in_graph(GraphName::DefaultGraph)),
     )?;
+    // The queries only read the source graph: they run side by side, a thread each (the
+    // File query alone is half the work for a 10,000-file release).
+    let results: Vec<Result<Vec<Triple>, ShapeError>> = std::thread::scope(|scope| {
+        let running: Vec<_> = assets
+            .construct
+            .iter()
+            .map(|query| scope.spawn(move || construct(source, query, base)))
+            .collect();
+        running
+            .into_iter()
+            .zip(&assets.construct)
+            .map(|(thread, query)| {
+                thread.join().unwrap_or_else(|_| {
+                    Err(ShapeError::Query {
+                        query: query.name.clone(),
+                        message: "its evaluation stopped unexpectedly".into(),
+                    })
+                })
+            })
+            .collect()
+    });
     let crate_graph = Store::new()?;
-    for query in &assets.construct {
-        let triples = construct(source, query, base)?;
+    for triples in results {
         crate_graph.extend(
-            triples
+            triples?
                 .into_iter()
                 .map(|t| t.in_graph(GraphName::DefaultGraph)),
         )?;

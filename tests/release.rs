@@ -425,3 +425,69 @@ fn a_title_with_markup_is_escaped_in_the_preview() {
     assert!(!preview.contains("<script>"));
     assert!(preview.contains("&lt;script&gt;"));
 }
+
+/// Small files are prepared by parallel workers, files over 1 MiB are streamed by the writer:
+/// both paths give the crate's bytes, in payload order, and refuse a file the export does not
+/// describe.
+#[test]
+fn large_files_are_streamed_and_checked_like_small_ones() {
+    let large: Vec<u8> = (0..1_600_000u32)
+        .flat_map(|i| format!("{},{}\n", i, i % 97).into_bytes())
+        .take(1_500_000)
+        .collect();
+    let with_large = |name: &str| {
+        let f = Fixture::new(name);
+        std::fs::write(f.quarantine.join("obj-002/v1/hba1c_model.csv"), &large).unwrap();
+        f.edit(|v| {
+            let version = &mut v["objects"][1]["versions"][0];
+            version["size"] = large.len().into();
+            version["sha256"] = sha256_hex(&large).into();
+        });
+        f
+    };
+    let f = with_large("large");
+    let output = f.release(&["--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(f.crate_dir().join("data/obj-002_v1.csv")).unwrap(),
+        large
+    );
+    let zip_bytes = std::fs::read(f.out.join("ro-crate-AR-2025-0042.zip")).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes.clone())).unwrap();
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    let mut sorted = names[2..].to_vec();
+    sorted.sort();
+    assert_eq!(names[2..], sorted, "payload entries in path order");
+    let mut entry = archive.by_name("data/obj-002_v1.csv").unwrap();
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).unwrap();
+    assert_eq!(bytes, large);
+    drop(entry);
+
+    let again = with_large("large-again");
+    assert!(again.release(&["--quiet"]).status.success());
+    assert_eq!(
+        std::fs::read(again.out.join("ro-crate-AR-2025-0042.zip")).unwrap(),
+        zip_bytes,
+        "the same large release twice is byte-identical"
+    );
+
+    let tampered = with_large("large-tampered");
+    let mut bytes = large.clone();
+    bytes[1_400_000] ^= 1;
+    std::fs::write(
+        tampered.quarantine.join("obj-002/v1/hba1c_model.csv"),
+        bytes,
+    )
+    .unwrap();
+    let output = tampered.release(&[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("sha256 mismatch for object obj-002 version 1"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!tampered.out.exists());
+}
