@@ -665,3 +665,326 @@ fn turtle_reports_are_shacl_validation_reports() {
         "{focus:?}"
     );
 }
+
+/// A small RO-Crate 1.2 crate (metadata only) that passes every 1.2 rule, to break in one way
+/// per case.
+fn crate_1_2() -> Value {
+    json!({
+        "@context": "https://w3id.org/ro/crate/1.2/context",
+        "@graph": [
+            {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"},
+             "conformsTo": {"@id": "https://w3id.org/ro/crate/1.2"}},
+            {"@id": "./", "@type": "Dataset", "name": "Survey", "description": "A survey.",
+             "datePublished": "2024-01-01", "license": {"@id": "https://spdx.org/licenses/MIT"},
+             "publisher": {"@id": "https://ror.org/03f0f6041"},
+             "author": {"@id": "https://orcid.org/0000-0001-6121-5409"},
+             "hasPart": [{"@id": "https://example.org/data.csv"}]},
+            {"@id": "https://spdx.org/licenses/MIT", "@type": "CreativeWork", "name": "MIT",
+             "description": "The MIT licence."},
+            {"@id": "https://ror.org/03f0f6041", "@type": "Organization", "name": "UTS",
+             "url": "https://ror.org/03f0f6041", "contactPoint": {"@id": "mailto:data@uts.example"}},
+            {"@id": "mailto:data@uts.example", "@type": "ContactPoint", "name": "Data office",
+             "email": "data@uts.example", "contactType": "data"},
+            {"@id": "https://orcid.org/0000-0001-6121-5409", "@type": "Person", "name": "Tim"},
+            {"@id": "https://example.org/data.csv", "@type": "File", "name": "Data",
+             "encodingFormat": "text/csv", "contentSize": "10", "sdDatePublished": "2024-01-01"}
+        ]
+    })
+}
+
+/// Validates `crate_1_2()` changed by `change`: `expected` is `None` for a crate that must pass
+/// at `level`, else the severity, check and entity of the finding it must have.
+fn check_1_2(
+    name: &str,
+    change: impl FnOnce(&mut Value),
+    level: &str,
+    expected: Option<(&str, &str, &str)>,
+) {
+    let scratch = Scratch::new(name);
+    let mut m = crate_1_2();
+    change(&mut m);
+    write_metadata(scratch.path(), &m);
+    let (code, report) = validate(&[
+        scratch.path().to_str().unwrap(),
+        "--metadata-only",
+        "--level",
+        level,
+    ]);
+    assert_eq!(report["profile"], json!(["ro-crate-1.2"]), "{name}");
+    match expected {
+        None => assert_eq!(code, 0, "{name}: {report:#}"),
+        Some((severity, check, entity)) => {
+            assert_eq!(code, 1, "{name}: {report:#}");
+            has(&report, severity, check, entity);
+        }
+    }
+}
+
+fn add(m: &mut Value, entity: Value) {
+    m["@graph"].as_array_mut().unwrap().push(entity);
+}
+
+#[test]
+fn ro_crate_1_2_checks_from_the_shapes() {
+    check_1_2("valid-1.2", |_| {}, "optional", None);
+    check_1_2(
+        "not-ror",
+        |m| {
+            entity(m, "https://ror.org/03f0f6041")["@id"] = "https://uts.example/".into();
+            entity(m, "./")["publisher"] = json!({"@id": "https://uts.example/"});
+        },
+        "recommended",
+        Some(("RECOMMENDED", "Organization (1.2)", "https://uts.example/")),
+    );
+    check_1_2(
+        "contact-not-contactpoint",
+        |m| entity(m, "mailto:data@uts.example")["@type"] = "Thing".into(),
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Organization (1.2)",
+            "https://ror.org/03f0f6041",
+        )),
+    );
+    check_1_2(
+        "nobody-to-contact",
+        |m| {
+            entity(m, "https://ror.org/03f0f6041")
+                .as_object_mut()
+                .unwrap()
+                .remove("contactPoint");
+        },
+        "recommended",
+        Some(("RECOMMENDED", "Root Data Entity: contact", "./")),
+    );
+    check_1_2(
+        "person-contact",
+        |m| {
+            entity(m, "https://orcid.org/0000-0001-6121-5409")["contactPoint"] =
+                json!({"@id": "https://ror.org/03f0f6041"});
+        },
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Person: contactPoint",
+            "https://orcid.org/0000-0001-6121-5409",
+        )),
+    );
+    check_1_2(
+        "identifier-string",
+        |m| entity(m, "./")["identifier"] = "10.5281/zenodo.1".into(),
+        "recommended",
+        Some(("RECOMMENDED", "Root Data Entity: identifier", "./")),
+    );
+    check_1_2(
+        "identifier-propertyvalue",
+        |m| {
+            entity(m, "./")["identifier"] = json!({"@id": "#doi"});
+            add(
+                m,
+                json!({"@id": "#doi", "@type": "PropertyValue", "propertyID": "DOI", "value": "10.5281/zenodo.1"}),
+            );
+        },
+        "optional",
+        None,
+    );
+    check_1_2(
+        "person-funder",
+        |m| entity(m, "./")["funder"] = json!({"@id": "https://orcid.org/0000-0001-6121-5409"}),
+        "recommended",
+        Some(("RECOMMENDED", "Root Data Entity: funder", "./")),
+    );
+    check_1_2(
+        "grant-without-funder",
+        |m| {
+            entity(m, "./")["mentions"] = json!({"@id": "#grant"});
+            add(m, json!({"@id": "#grant", "@type": "Grant", "name": "G-1"}));
+        },
+        "recommended",
+        Some(("RECOMMENDED", "Root Data Entity: funder", "./")),
+    );
+    check_1_2(
+        "project-org-without-funder",
+        |m| {
+            entity(m, "./")["funder"] = json!({"@id": "#project"});
+            add(
+                m,
+                json!({"@id": "#project", "@type": "Organization", "name": "Project"}),
+            );
+        },
+        "recommended",
+        Some(("RECOMMENDED", "Funding: project Organization", "#project")),
+    );
+    check_1_2(
+        "conforms-to-non-profile",
+        |m| entity(m, "./")["conformsTo"] = json!({"@id": "https://example.org/profile"}),
+        "required",
+        Some(("REQUIRED", "Root Data Entity: conformsTo profiles", "./")),
+    );
+    check_1_2(
+        "profile-not-declared",
+        |m| {
+            add(
+                m,
+                json!({"@id": "https://example.org/profile", "@type": ["CreativeWork", "Profile"], "name": "P"}),
+            )
+        },
+        "recommended",
+        Some(("RECOMMENDED", "Root Data Entity: conformsTo profiles", "./")),
+    );
+    check_1_2(
+        "percent-encoded-id",
+        |m| {
+            entity(m, "https://orcid.org/0000-0001-6121-5409")["affiliation"] =
+                json!({"@id": "#donn%C3%A9es"});
+            add(
+                m,
+                json!({"@id": "#donn%C3%A9es", "@type": "Organization", "name": "D"}),
+            );
+        },
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Entity identifier: native UTF-8",
+            "#donn%C3%A9es",
+        )),
+    );
+    check_1_2(
+        "file-uri-with-host",
+        |m| {
+            entity(m, "./")["hasPart"] = json!([{"@id": "file://./x.csv"}]);
+            add(
+                m,
+                json!({"@id": "file://./x.csv", "@type": "File", "name": "x"}),
+            );
+        },
+        "required",
+        Some(("REQUIRED", "Data Entity: file URI", "file://./x.csv")),
+    );
+    check_1_2(
+        "web-file-undated",
+        |m| {
+            entity(m, "https://example.org/data.csv")
+                .as_object_mut()
+                .unwrap()
+                .remove("sdDatePublished");
+        },
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Web-based File Data Entity",
+            "https://example.org/data.csv",
+        )),
+    );
+    let detached = |m: &mut Value, part: &str| {
+        entity(m, "ro-crate-metadata.json")["about"] = json!({"@id": "https://example.org/crate"});
+        entity(m, "./")["@id"] = "https://example.org/crate".into();
+        let root = entity(m, "https://example.org/crate");
+        root["hasPart"] = json!([{"@id": part}]);
+    };
+    check_1_2(
+        "detached",
+        |m| detached(m, "https://example.org/data.csv"),
+        "optional",
+        None,
+    );
+    check_1_2(
+        "detached-with-a-path",
+        |m| {
+            detached(m, "data.csv");
+            add(m, json!({"@id": "data.csv", "@type": "File", "name": "d"}));
+        },
+        "required",
+        Some((
+            "REQUIRED",
+            "Detached crate: web-based Data Entities",
+            "https://example.org/crate",
+        )),
+    );
+    check_1_2(
+        "unreachable-dataset",
+        |m| add(m, json!({"@id": "sub/", "@type": "Dataset", "name": "s"})),
+        "required",
+        Some(("REQUIRED", "Root Data Entity (1.2)", "./")),
+    );
+    let referenced = |m: &mut Value| {
+        entity(m, "./")["hasPart"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"@id": "https://example.org/other/"}));
+        add(
+            m,
+            json!({"@id": "https://example.org/other/", "@type": "Dataset", "name": "Other",
+                   "conformsTo": [{"@id": "https://w3id.org/ro/crate"}, {"@id": "https://w3id.org/ro/crate/1.2"}],
+                   "subjectOf": {"@id": "#other-metadata"}, "sdDatePublished": "2024-01-01"}),
+        );
+        add(
+            m,
+            json!({"@id": "#other-metadata", "@type": "CreativeWork", "name": "Its metadata",
+                   "encodingFormat": "application/ld+json"}),
+        );
+    };
+    check_1_2("referenced", referenced, "recommended", None);
+    check_1_2(
+        "referenced-without-subject-of",
+        |m| {
+            referenced(m);
+            entity(m, "https://example.org/other/")
+                .as_object_mut()
+                .unwrap()
+                .remove("subjectOf");
+        },
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Referenced RO-Crate",
+            "https://example.org/other/",
+        )),
+    );
+    check_1_2(
+        "referenced-undated",
+        |m| {
+            referenced(m);
+            entity(m, "https://example.org/other/")
+                .as_object_mut()
+                .unwrap()
+                .remove("sdDatePublished");
+        },
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Referenced RO-Crate",
+            "https://example.org/other/",
+        )),
+    );
+    check_1_2(
+        "referenced-descriptor-about",
+        |m| {
+            referenced(m);
+            entity(m, "#other-metadata")["about"] = json!({"@id": "https://example.org/other/"});
+        },
+        "recommended",
+        Some((
+            "RECOMMENDED",
+            "Referenced RO-Crate: metadata descriptor",
+            "#other-metadata",
+        )),
+    );
+    check_1_2(
+        "software-without-alternate-name",
+        |m| {
+            entity(m, "./")["mentions"] = json!({"@id": "https://example.org/tool"});
+            add(
+                m,
+                json!({"@id": "https://example.org/tool", "@type": "SoftwareApplication",
+                       "name": "Tool", "url": "https://example.org/tool", "version": "1"}),
+            );
+        },
+        "optional",
+        Some((
+            "OPTIONAL",
+            "SoftwareApplication or ComputerLanguage (1.2)",
+            "https://example.org/tool",
+        )),
+    );
+}
