@@ -273,36 +273,63 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store,
     .with_base_iri(BASE)
     .map_err(|e| e.to_string())?;
     let store = Store::new().map_err(|e| e.to_string())?;
-    let quads = parser
-        .for_slice(bytes)
-        .with_document_loader(move |url| match contexts.trimmed(url, &used) {
-            Some(text) => Ok(LoadedDocument {
-                url: url.to_owned(),
-                content: text.into_bytes(),
-                format: RdfFormat::JsonLd {
-                    profile: JsonLdProfileSet::empty(),
-                },
-            }),
-            None => Err(format!("unknown context {url}: not fetched").into()),
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
     let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", crate::reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));
     let rename = |term: Term| match term {
         Term::NamedNode(n) if n == detached => Term::NamedNode(descriptor.clone()),
         other => other,
     };
-    store
-        .extend(quads.into_iter().map(|q| {
-            let subject = match rename(q.subject.into()) {
-                Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
-                Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
-                _ => NamedOrBlankNode::NamedNode(descriptor.clone()),
-            };
-            Quad::new(subject, q.predicate, rename(q.object), q.graph_name)
-        }))
-        .map_err(|e| e.to_string())?;
+    // Parsing and inserting take about the same time: the parser runs on its own thread and
+    // hands over batches of quads as it goes. (Its stack is large because the document has
+    // not been checked yet: the form check runs at the same time.)
+    const BATCH: usize = 4096;
+    std::thread::scope(|scope| {
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Quad>>(4);
+        let parsing = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, move || -> Result<(), String> {
+                let quads = parser.for_slice(bytes).with_document_loader(move |url| {
+                    match contexts.trimmed(url, &used) {
+                        Some(text) => Ok(LoadedDocument {
+                            url: url.to_owned(),
+                            content: text.into_bytes(),
+                            format: RdfFormat::JsonLd {
+                                profile: JsonLdProfileSet::empty(),
+                            },
+                        }),
+                        None => Err(format!("unknown context {url}: not fetched").into()),
+                    }
+                });
+                let mut batch = Vec::with_capacity(BATCH);
+                for quad in quads {
+                    batch.push(quad.map_err(|e| e.to_string())?);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        if sender.send(full).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                let _ = sender.send(batch);
+                Ok(())
+            })
+            .map_err(|e| format!("cannot start the JSON-LD parser: {e}"))?;
+        for batch in batches {
+            store
+                .extend(batch.into_iter().map(|q| {
+                    let subject = match rename(q.subject.into()) {
+                        Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
+                        Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
+                        _ => NamedOrBlankNode::NamedNode(descriptor.clone()),
+                    };
+                    Quad::new(subject, q.predicate, rename(q.object), q.graph_name)
+                }))
+                .map_err(|e| e.to_string())?;
+        }
+        parsing
+            .join()
+            .map_err(|_| "the JSON-LD parser stopped unexpectedly".to_owned())?
+    })?;
     Ok(store)
 }
 
