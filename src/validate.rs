@@ -288,8 +288,9 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store,
         let parsing = std::thread::Builder::new()
             .stack_size(64 << 20)
             .spawn_scoped(scope, move || -> Result<(), String> {
-                let quads = parser.for_slice(bytes).with_document_loader(move |url| {
-                    match contexts.trimmed(url, &used) {
+                let quads = parser
+                    .for_slice(bytes)
+                    .with_document_loader(move |url| match contexts.trimmed(url, &used) {
                         Some(text) => Ok(LoadedDocument {
                             url: url.to_owned(),
                             content: text.into_bytes(),
@@ -298,8 +299,7 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store,
                             },
                         }),
                         None => Err(format!("unknown context {url}: not fetched").into()),
-                    }
-                });
+                    });
                 let mut batch = Vec::with_capacity(BATCH);
                 for quad in quads {
                     batch.push(quad.map_err(|e| e.to_string())?);
