@@ -269,10 +269,8 @@ impl Shapes {
     fn check_all(&self, data: &Data) -> Result<Vec<Finding>, ShaclError> {
         let mut findings = BTreeSet::new();
         for shape in self.node_shapes() {
-            if self
-                .graph
-                .has(&shape, &sh("deactivated"), &Literal::from(true).into())
-            {
+            let constraints = self.constraints(&shape);
+            if constraints.deactivated {
                 continue;
             }
             let focus = self.focus_nodes(&shape, data)?;
@@ -283,12 +281,12 @@ impl Shapes {
                 shapes: self,
                 data,
                 findings: &mut findings,
-                check: self.label(&shape),
+                check: constraints.label.clone(),
                 focus: &focus,
                 sparql_cache: HashMap::new(),
             };
             // A targeted shape with a path is a property shape with targets of its own.
-            let is_property_shape = self.graph.object(&shape, &sh("path")).is_some();
+            let is_property_shape = constraints.path.is_some();
             for node in &focus {
                 if is_property_shape {
                     ctx.check_property_shape(&shape, node, true)?;
