@@ -77,6 +77,8 @@ pub struct ZipRecord {
     pub location: String,
     pub sha256: String,
     pub size: u64,
+    /// The object's ETag, when the zip went to object storage.
+    pub etag: Option<String>,
 }
 
 /// What [`Archive::record`] did.
@@ -381,6 +383,9 @@ fn record_triples(record: &Record) -> Vec<(NamedNode, Term)> {
         triples.push((term("zipLocation"), string(&zip.location)));
         triples.push((term("zipSha256"), string(&zip.sha256)));
         triples.push((term("zipSize"), integer(zip.size)));
+        if let Some(etag) = &zip.etag {
+            triples.push((term("zipETag"), string(etag)));
+        }
     }
     triples
 }

@@ -3,6 +3,7 @@
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use trecrate::bucket::Location;
 use trecrate::query::Format;
 
 #[derive(Debug, Parser)]
@@ -25,7 +26,7 @@ pub struct Cli {
 pub enum Command {
     /// Build the release package of one approved airlock request
     #[command(after_long_help = RELEASE_HELP)]
-    Release(ReleaseArgs),
+    Release(Box<ReleaseArgs>),
     /// Check RO-Crates (directories, zips or metadata files) offline
     #[command(after_long_help = VALIDATE_HELP)]
     Validate(ValidateArgs),
@@ -333,15 +334,29 @@ Only the latest version in state \"approved\" of each object ships; each file's 
 must match the export. The export must show two approving reviews by distinct checkers, neither
 of them the researcher.
 
-Exit status:
-  0  the release was written
-  1  the release was refused: invalid export, unsafe path, checksum mismatch, failed REQUIRED
-     shape, or a release already at the target (see --force)
-  2  trecrate could not run: unreadable files, bad options or documents, I/O errors
+With --out s3://BUCKET/PREFIX/, the zip is streamed to PREFIX/ro-crate-ID.zip as a multipart
+upload (never whole in memory) and PREFIX/ro-crate-ID.release.json is written after it, with
+the object's URL, ETag and sha256. The zip appears under its key only when complete; a failed
+upload is aborted. An identical release already there is a success that uploads nothing; a
+different one is refused without --force. With --quarantine s3://..., each object is fetched
+to a temporary directory ($TMPDIR), checked against the export's size and sha256 before
+anything is written or uploaded, and removed at the end. Credentials, region and endpoint come
+from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL
+unless the --s3-* options say otherwise.
 
-Example:
+Exit status:
+  0  the release was written (or was already there, identical)
+  1  the release was refused: invalid export, unsafe path, checksum mismatch, failed REQUIRED
+     shape, a file missing from the quarantine, or a release already at the target (see --force)
+  2  trecrate could not run: unreadable files, bad options or documents, I/O errors, storage
+     that refuses the credentials or cannot be reached
+
+Examples:
   trecrate release examples/release-AR-2025-0042/release.json \\
-      --quarantine examples/release-AR-2025-0042/quarantine --out out/";
+      --quarantine examples/release-AR-2025-0042/quarantine --out out/
+  AWS_ENDPOINT_URL=https://s3.tre.example AWS_REGION=eu-west-2 \\
+    trecrate release release.json --quarantine s3://quarantine-bucket/requests/AR-2025-0042/ \\
+      --out s3://release-bucket/releases/";
 
 #[derive(Debug, Args)]
 pub struct ReleaseArgs {
@@ -349,13 +364,15 @@ pub struct ReleaseArgs {
     #[arg(value_name = "RELEASE_JSON")]
     pub export: PathBuf,
 
-    /// Quarantine directory holding the files at the export's `path`s
-    #[arg(long, value_name = "DIR")]
-    pub quarantine: PathBuf,
+    /// Quarantine directory holding the files at the export's `path`s, or an S3 prefix
+    /// (s3://BUCKET/PREFIX/) whose keys they are
+    #[arg(long, value_name = "DIR|S3_URL", value_parser = location())]
+    pub quarantine: Location,
 
-    /// Directory receiving the crate, zip and release record (created if missing)
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// Directory receiving the crate, zip and release record (created if missing), or an S3
+    /// prefix (s3://BUCKET/PREFIX/) receiving the zip and release record
+    #[arg(long, value_name = "DIR|S3_URL", value_parser = location())]
+    pub out: Location,
 
     /// Replace a release of the same request already present under --out (and in the archive,
     /// where the previous version stays queryable)
@@ -429,4 +446,39 @@ pub struct ReleaseArgs {
         help_heading = "Overriding the built-in documents"
     )]
     pub preview_template: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// Overrides of the AWS environment for s3:// locations.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "S3 storage (overriding the AWS_* environment)")]
+pub struct S3Args {
+    /// S3 endpoint, e.g. http://127.0.0.1:9000 for a local server [default: $AWS_ENDPOINT_URL,
+    /// else AWS]
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint_url: Option<String>,
+
+    /// Region [default: $AWS_REGION, else us-east-1]
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
+
+    /// Access key id [default: $AWS_ACCESS_KEY_ID]
+    #[arg(long, value_name = "ID")]
+    pub s3_access_key_id: Option<String>,
+
+    /// Read the secret access key from FILE [default: $AWS_SECRET_ACCESS_KEY]. Not a flag
+    /// value, which other users could read in the process list
+    #[arg(long, value_name = "FILE")]
+    pub s3_secret_access_key_file: Option<PathBuf>,
+
+    /// Retries of a request that failed transiently (5xx, dropped connection, timeout), with
+    /// exponential backoff from 0.1 s; 403 and 404 are never retried
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub s3_retries: usize,
+}
+
+fn location() -> impl clap::builder::TypedValueParser<Value = Location> {
+    clap::builder::StringValueParser::new().try_map(|text| Location::parse(&text))
 }

@@ -282,5 +282,6 @@ fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
         location: std::fs::canonicalize(path)?.display().to_string(),
         sha256: crate::package::hex(&hasher.finalize()),
         size,
+        etag: None,
     }))
 }

@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod assets;
+pub mod bucket;
 pub mod contexts;
 pub mod export;
 pub mod finding;
@@ -30,10 +31,11 @@ pub mod validate;
 pub mod vocab;
 
 use assets::{AssetDirs, Assets};
+use bucket::{Location, Scratch, Uploaded};
 use export::Export;
 use load::Publisher;
 use oxigraph::store::Store;
-use package::{Package, PayloadFile, Written};
+use package::{Package, PayloadFile, ReleaseRecord, Written};
 use quarantine::Quarantine;
 use sha2::Digest;
 use shacl::{Finding, Level, Shapes};
@@ -43,8 +45,12 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct ReleaseOptions {
     pub export: PathBuf,
-    pub quarantine: PathBuf,
-    pub out: PathBuf,
+    /// A directory, or a bucket prefix whose keys are the export's paths.
+    pub quarantine: Location,
+    /// A directory, or a bucket prefix the zip and release record are uploaded under.
+    pub out: Location,
+    /// Overrides of the AWS environment, for `s3://` locations.
+    pub s3: bucket::Config,
     pub force: bool,
     pub publisher: Publisher,
     /// Namespace of the `tre:` terms (ADR-0004 section 5); must end with `#` or `/`.
@@ -72,6 +78,8 @@ pub enum Error {
     Assets(#[from] assets::AssetError),
     #[error(transparent)]
     Quarantine(#[from] quarantine::QuarantineError),
+    #[error(transparent)]
+    Bucket(#[from] bucket::BucketError),
     #[error(transparent)]
     Shape(#[from] shape::ShapeError),
     #[error(transparent)]
@@ -111,10 +119,37 @@ pub struct Built {
     pub findings: Vec<Finding>,
 }
 
+/// Where a release went.
+#[derive(Debug, Clone)]
+pub enum Delivered {
+    Dir(Written),
+    Bucket(Uploaded),
+}
+
+impl Delivered {
+    pub fn record(&self) -> &ReleaseRecord {
+        match self {
+            Delivered::Dir(written) => &written.record,
+            Delivered::Bucket(uploaded) => &uploaded.record,
+        }
+    }
+
+    /// An absolute path or an `s3://` URL.
+    pub fn zip_location(&self) -> String {
+        match self {
+            Delivered::Dir(written) => std::path::absolute(&written.zip)
+                .unwrap_or_else(|_| written.zip.clone())
+                .display()
+                .to_string(),
+            Delivered::Bucket(uploaded) => uploaded.zip_url.clone(),
+        }
+    }
+}
+
 /// A finished release.
 #[derive(Debug, Clone)]
 pub struct Released {
-    pub written: Written,
+    pub delivered: Delivered,
     pub findings: Vec<Finding>,
     /// What the archive did, when one was given.
     pub archived: Option<archive::Recorded>,
@@ -130,12 +165,25 @@ pub fn release(
         Some(path) => Some(archive::Archive::open(path, true)?),
         None => None,
     };
-    let built = build(options, on_event)?;
+    let mut built = build(options, on_event)?;
     let metadata_sha256 = package::hex(&sha2::Sha256::digest(built.metadata.as_bytes()));
     if let Some(archive) = &archive {
         archive.check(&built.export.request.id, &metadata_sha256, options.force)?;
     }
-    on_event(Event::Stage("hashing, copying and zipping the payload"));
+    // The fetched files live until the release is written, and are removed however it ends.
+    let _scratch = match &options.quarantine {
+        Location::Bucket(url) => {
+            on_event(Event::Stage("fetching and checking the approved files"));
+            let scratch = Scratch::create()?;
+            bucket::Client::new(&options.s3)?.bucket(url)?.fetch(
+                &mut built.payload,
+                &scratch,
+                &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
+            )?;
+            Some(scratch)
+        }
+        Location::Dir(_) => None,
+    };
     let package = Package {
         request_id: &built.export.request.id,
         metadata: &built.metadata,
@@ -144,21 +192,33 @@ pub fn release(
         date: &built.export.request.approved_at,
         deflate_level: options.deflate_level,
     };
-    let written = package::write(
-        &package,
-        &options.out,
-        options.force,
-        &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
-    )?;
+    on_event(Event::Stage(match &options.out {
+        Location::Dir(_) => "hashing, copying and zipping the payload",
+        Location::Bucket(_) => "zipping the payload and uploading the zip",
+    }));
+    let mut on_payload = |done, total, bytes| on_event(Event::Payload(done, total, bytes));
+    let delivered = match &options.out {
+        Location::Bucket(url) => Delivered::Bucket(
+            bucket::Client::new(&options.s3)?
+                .bucket(url)?
+                .upload_release(&package, options.force, &mut on_payload)?,
+        ),
+        Location::Dir(out) => Delivered::Dir(package::write(
+            &package,
+            out,
+            options.force,
+            &mut on_payload,
+        )?),
+    };
     let archived = match &archive {
         Some(archive) => {
             on_event(Event::Stage("recording the release in the archive"));
-            Some(record(archive, &built, &written, options.force)?)
+            Some(record(archive, &built, &delivered, options.force)?)
         }
         None => None,
     };
     Ok(Released {
-        written,
+        delivered,
         findings: built.findings,
         archived,
     })
@@ -168,10 +228,10 @@ pub fn release(
 fn record(
     archive: &archive::Archive,
     built: &Built,
-    written: &Written,
+    delivered: &Delivered,
     force: bool,
 ) -> Result<archive::Recorded, Error> {
-    let r = &written.record;
+    let r = delivered.record();
     let record = archive::Record {
         request_id: r.request_id.clone(),
         root: built.base.clone(),
@@ -180,12 +240,10 @@ fn record(
         file_count: r.file_count as u64,
         payload_bytes: r.payload_bytes,
         zip: Some(archive::ZipRecord {
-            location: std::path::absolute(&written.zip)
-                .unwrap_or_else(|_| written.zip.clone())
-                .display()
-                .to_string(),
+            location: delivered.zip_location(),
             sha256: r.zip.sha256.clone(),
             size: r.zip.size,
+            etag: r.zip.etag.clone(),
         }),
         recorded_by: "release",
     };
@@ -255,6 +313,12 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
         payload,
         findings,
     })
+}
+
+/// reqwest is built without a default TLS provider (aws-lc-rs would add a C library to the
+/// build); ring is the one this build already carries. Every HTTP client calls this first.
+pub(crate) fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// The IRI the crate's relative `@id`s resolve against while it is RDF: an `arcp://name,`

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use trecrate::archive::{Archive, ArchiveError, Recorded};
 use trecrate::assets::AssetDirs;
+use trecrate::bucket::BucketError;
 use trecrate::contexts::Contexts;
 use trecrate::finding::Level;
 use trecrate::load::Publisher;
@@ -20,12 +21,12 @@ use trecrate::package::PackageError;
 use trecrate::query::{Format, Limits, QueryError};
 use trecrate::shacl::Finding;
 use trecrate::validate::{Profile, ValidateOptions};
-use trecrate::{Error, Event, ReleaseOptions};
+use trecrate::{Delivered, Error, Event, ReleaseOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Release(args) => release(args),
+        Command::Release(args) => release(*args),
         Command::Validate(args) => validate(args),
         Command::Ingest(args) => ingest(args),
         Command::Releases(args) => releases(args),
@@ -443,10 +444,30 @@ fn validate(args: ValidateArgs) -> ExitCode {
 }
 
 fn release(args: ReleaseArgs) -> ExitCode {
+    let secret_access_key = match &args.s3.s3_secret_access_key_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => Some(text.trim().to_owned()),
+            Err(e) => {
+                eprintln!(
+                    "trecrate: error: --s3-secret-access-key-file {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let options = ReleaseOptions {
         export: args.export,
         quarantine: args.quarantine,
         out: args.out,
+        s3: trecrate::bucket::Config {
+            endpoint: args.s3.s3_endpoint_url,
+            region: args.s3.s3_region,
+            access_key_id: args.s3.s3_access_key_id,
+            secret_access_key,
+            retries: args.s3.s3_retries,
+        },
         force: args.force,
         publisher: Publisher {
             name: args.publisher_name,
@@ -479,11 +500,21 @@ fn release(args: ReleaseArgs) -> ExitCode {
             for finding in &released.findings {
                 eprintln!("trecrate: warning: {}", describe(finding));
             }
-            let w = &released.written;
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", w.crate_dir.display());
-            let _ = writeln!(out, "{}  sha256 {}", w.zip.display(), w.record.zip.sha256);
-            let _ = writeln!(out, "{}", w.record_path.display());
+            match &released.delivered {
+                Delivered::Dir(w) => {
+                    let _ = writeln!(out, "{}", w.crate_dir.display());
+                    let _ = writeln!(out, "{}  sha256 {}", w.zip.display(), w.record.zip.sha256);
+                    let _ = writeln!(out, "{}", w.record_path.display());
+                }
+                Delivered::Bucket(u) => {
+                    if u.unchanged {
+                        eprintln!("trecrate: this release is already there, byte for byte: nothing was uploaded");
+                    }
+                    let _ = writeln!(out, "{}  sha256 {}", u.zip_url, u.record.zip.sha256);
+                    let _ = writeln!(out, "{}", u.record_url);
+                }
+            }
             match &released.archived {
                 Some(Recorded::New { graph, .. }) => {
                     eprintln!("trecrate: archived as <{graph}>")
@@ -508,7 +539,19 @@ fn exit_code(error: &Error) -> u8 {
         Error::Export(trecrate::export::ExportError::Read { .. }) => 2,
         Error::Export(_) | Error::Quarantine(_) | Error::Refused(_) => 1,
         Error::Package(PackageError::Mismatch(_) | PackageError::Exists { .. }) => 1,
+        Error::Bucket(b) => bucket_code(b),
         Error::Archive(a) => archive_code(a),
+        _ => 2,
+    }
+}
+
+fn bucket_code(error: &BucketError) -> u8 {
+    match error {
+        BucketError::Mismatch(_) | BucketError::Exists { .. } | BucketError::NotFound { .. } => 1,
+        BucketError::Package(PackageError::Mismatch(_)) => 1,
+        BucketError::Aborted { cause, .. } | BucketError::NotAborted { cause, .. } => {
+            bucket_code(cause)
+        }
         _ => 2,
     }
 }

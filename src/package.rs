@@ -6,7 +6,7 @@
 //! the output directory as it was.
 
 use crate::timestamp::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -96,9 +96,9 @@ pub struct Written {
 }
 
 /// `ro-crate-{id}.release.json`: what was released, when, and the checksums to verify it by.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseRecord {
-    pub format: &'static str,
+    pub format: String,
     pub request_id: String,
     #[serde(rename = "crate")]
     pub crate_name: String,
@@ -110,17 +110,23 @@ pub struct ReleaseRecord {
     pub released_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ZipRecord {
+    /// Relative to the record.
     pub path: String,
+    /// Where the zip was uploaded, when it went to object storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     pub sha256: String,
     pub size: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
 /// Progress of the payload pass: files done, files in all, bytes done.
@@ -133,7 +139,7 @@ pub fn write(
     force: bool,
     on_file: OnFile<'_>,
 ) -> Result<Written, PackageError> {
-    let name = format!("ro-crate-{}", package.request_id);
+    let name = package.name();
     let targets = Targets {
         crate_dir: out.join(&name),
         zip: out.join(format!("{name}.zip")),
@@ -154,36 +160,25 @@ pub fn write(
         zip: staging.dir.join(format!("{name}.zip")),
         record: staging.dir.join(format!("{name}.release.json")),
     };
-    let Built {
-        payload_bytes,
-        metadata_sha256,
-        zip_sha256,
-        zip_size,
-    } = build(package, &staged, on_file)?;
-    let record = ReleaseRecord {
-        format: "trecrate-release-record/1",
-        request_id: package.request_id.to_owned(),
-        crate_name: name.clone(),
-        zip: ZipRecord {
-            path: format!("{name}.zip"),
-            sha256: zip_sha256,
-            size: zip_size,
-        },
-        file_count: package.payload.len(),
-        payload_bytes,
-        metadata_sha256,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        released_at: Timestamp::now().as_str().to_owned(),
-    };
-    let mut text = serde_json::to_string_pretty(&record).map_err(|e| PackageError::Io {
-        path: staged.record.clone(),
-        source: e.into(),
-    })?;
-    text.push('\n');
-    std::fs::write(&staged.record, text).map_err(io(&staged.record))?;
+    std::fs::create_dir_all(staged.crate_dir.join("data")).map_err(io(&staged.crate_dir))?;
+    let zip_file = File::create(&staged.zip).map_err(io(&staged.zip))?;
+    let (zipped, writer) = assemble(
+        package,
+        Some(&staged.crate_dir),
+        BufWriter::with_capacity(1 << 20, zip_file),
+        &staged.zip,
+        on_file,
+    )?;
+    writer
+        .into_inner()
+        .map_err(|e| PackageError::Io {
+            path: staged.zip.clone(),
+            source: e.into_error(),
+        })?
+        .sync_all()
+        .map_err(io(&staged.zip))?;
+    let record = package.record(&zipped, None, None);
+    std::fs::write(&staged.record, record.to_json()).map_err(io(&staged.record))?;
     staging.commit(&staged, &targets)?;
     Ok(Written {
         crate_dir: targets.crate_dir,
@@ -191,6 +186,51 @@ pub fn write(
         record_path: targets.record,
         record,
     })
+}
+
+impl Package<'_> {
+    /// `ro-crate-{id}`: the crate directory, and the stem of the zip and record names.
+    pub fn name(&self) -> String {
+        format!("ro-crate-{}", self.request_id)
+    }
+
+    /// The release record of a zip; `url` and `etag` when it went to object storage.
+    pub fn record(
+        &self,
+        zipped: &Zipped,
+        url: Option<String>,
+        etag: Option<String>,
+    ) -> ReleaseRecord {
+        let name = self.name();
+        ReleaseRecord {
+            format: "trecrate-release-record/1".to_owned(),
+            request_id: self.request_id.to_owned(),
+            zip: ZipRecord {
+                path: format!("{name}.zip"),
+                url,
+                etag,
+                sha256: zipped.zip_sha256.clone(),
+                size: zipped.zip_size,
+            },
+            crate_name: name,
+            file_count: self.payload.len(),
+            payload_bytes: zipped.payload_bytes,
+            metadata_sha256: zipped.metadata_sha256.clone(),
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME").to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            released_at: Timestamp::now().as_str().to_owned(),
+        }
+    }
+}
+
+impl ReleaseRecord {
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
 }
 
 struct Targets {
@@ -206,21 +246,22 @@ impl Targets {
     }
 }
 
-/// Writes the crate directory and the zip in one pass over the payload.
-fn build(
+/// Writes the zip into `sink`, and the crate directory when one is given, in one pass over
+/// the payload. `sink_name` names the zip in errors.
+pub fn assemble<W: Write>(
     package: &Package<'_>,
-    staged: &Targets,
+    crate_dir: Option<&Path>,
+    sink: W,
+    sink_name: &Path,
     on_file: OnFile<'_>,
-) -> Result<Built, PackageError> {
+) -> Result<(Zipped, W), PackageError> {
     let zip_error = |source| PackageError::Zip {
-        path: staged.zip.clone(),
+        path: sink_name.to_owned(),
         source,
     };
-    std::fs::create_dir_all(staged.crate_dir.join("data")).map_err(io(&staged.crate_dir))?;
-    let zip_file = File::create(&staged.zip).map_err(io(&staged.zip))?;
-    // Streamed (data descriptors, no seeking back) and hashed on its way to disk: one pass,
-    // and the zip is never read again.
-    let mut zip = ZipWriter::new_stream(Hashing::new(BufWriter::with_capacity(1 << 20, zip_file)));
+    // Streamed (data descriptors, no seeking back) and hashed on its way out: one pass, and
+    // the zip is never read again.
+    let mut zip = ZipWriter::new_stream(Hashing::new(sink));
     let (y, mo, d, h, mi, s) = package.date.utc_fields();
     let date = zip::DateTime::from_date_and_time(
         y.clamp(1980, 2107) as u16,
@@ -253,11 +294,13 @@ fn build(
         ),
         ("ro-crate-preview.html", package.preview, "text/html"),
     ] {
-        let path = staged.crate_dir.join(name);
-        std::fs::write(&path, text).map_err(io(&path))?;
+        if let Some(dir) = crate_dir {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(io(&path))?;
+        }
         zip.start_file(name, options(media_type, text.len() as u64))
             .map_err(zip_error)?;
-        zip.write_all(text.as_bytes()).map_err(io(&staged.zip))?;
+        zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
     }
 
     let total = package.payload.len();
@@ -311,12 +354,14 @@ fn build(
                         // Files are created by this thread only: ext4 serialises inode
                         // allocation, and workers creating files in parallel spent their time
                         // spinning on its lock.
-                        let target = staged.crate_dir.join(&file.crate_path);
-                        std::fs::write(&target, &small.bytes).map_err(io(&target))?;
+                        if let Some(dir) = crate_dir {
+                            let target = dir.join(&file.crate_path);
+                            std::fs::write(&target, &small.bytes).map_err(io(&target))?;
+                        }
                         zip.add_prepared_file(small.entry).map_err(zip_error)?;
                         small.bytes.len() as u64
                     }
-                    None => stream(file, &staged.crate_dir, &mut zip, &mut buffer, &options)?,
+                    None => stream(file, crate_dir, &mut zip, &mut buffer, &options)?,
                 };
                 window.advance();
                 bytes_done += size;
@@ -328,21 +373,14 @@ fn build(
         result
     })?;
     let hashing = zip.finish().map_err(zip_error)?.into_inner();
-    let (zip_sha256, zip_size, writer) = hashing.finish();
-    writer
-        .into_inner()
-        .map_err(|e| PackageError::Io {
-            path: staged.zip.clone(),
-            source: e.into_error(),
-        })?
-        .sync_all()
-        .map_err(io(&staged.zip))?;
-    Ok(Built {
+    let (zip_sha256, zip_size, sink) = hashing.finish();
+    let zipped = Zipped {
         payload_bytes: bytes_done,
         metadata_sha256: hex(&Sha256::digest(package.metadata.as_bytes())),
         zip_sha256,
         zip_size,
-    })
+    };
+    Ok((zipped, sink))
 }
 
 /// Files up to this size are read whole, hashed and compressed by the payload workers, in
@@ -381,14 +419,20 @@ fn prepare(file: &PayloadFile, options: SimpleFileOptions) -> Result<Prepared, P
 /// A large file: read once through `buffer`, hashed, copied and written to the zip as it goes.
 fn stream<W: Write + std::io::Seek>(
     file: &PayloadFile,
-    crate_dir: &Path,
+    crate_dir: Option<&Path>,
     zip: &mut ZipWriter<W>,
     buffer: &mut [u8],
     options: &dyn Fn(&str, u64) -> SimpleFileOptions,
 ) -> Result<u64, PackageError> {
-    let target = crate_dir.join(&file.crate_path);
+    let target = crate_dir.map_or_else(
+        || PathBuf::from(&file.crate_path),
+        |dir| dir.join(&file.crate_path),
+    );
     let mut input = File::open(&file.source).map_err(io(&file.source))?;
-    let mut output = File::create(&target).map_err(io(&target))?;
+    let mut output = match crate_dir {
+        Some(_) => Some(File::create(&target).map_err(io(&target))?),
+        None => None,
+    };
     zip.start_file(
         file.crate_path.as_str(),
         options(&file.media_type, file.size),
@@ -406,7 +450,9 @@ fn stream<W: Write + std::io::Seek>(
         }
         let chunk = &buffer[..n];
         hasher.update(chunk);
-        output.write_all(chunk).map_err(io(&target))?;
+        if let Some(output) = &mut output {
+            output.write_all(chunk).map_err(io(&target))?;
+        }
         zip.write_all(chunk).map_err(io(&target))?;
         size += n as u64;
     }
@@ -415,7 +461,7 @@ fn stream<W: Write + std::io::Seek>(
 }
 
 /// Refuses bytes that are not those the export describes.
-fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), PackageError> {
+pub(crate) fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), PackageError> {
     let mismatch = |what, expected: String, actual: String| {
         PackageError::Mismatch(Box::new(Mismatch {
             field: file.field.clone(),
@@ -470,22 +516,23 @@ impl Window {
 }
 
 /// What the single pass over the payload measured.
-struct Built {
-    payload_bytes: u64,
-    metadata_sha256: String,
-    zip_sha256: String,
-    zip_size: u64,
+#[derive(Debug, Clone)]
+pub struct Zipped {
+    pub payload_bytes: u64,
+    pub metadata_sha256: String,
+    pub zip_sha256: String,
+    pub zip_size: u64,
 }
 
 /// A writer that hashes and counts what passes through it.
-struct Hashing<W: Write> {
+pub(crate) struct Hashing<W: Write> {
     inner: W,
     hasher: Sha256,
     size: u64,
 }
 
 impl<W: Write> Hashing<W> {
-    fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         Hashing {
             inner,
             hasher: Sha256::new(),
@@ -493,7 +540,8 @@ impl<W: Write> Hashing<W> {
         }
     }
 
-    fn finish(self) -> (String, u64, W) {
+    /// The sha256 and size of what went through.
+    pub(crate) fn finish(self) -> (String, u64, W) {
         (hex(&self.hasher.finalize()), self.size, self.inner)
     }
 }

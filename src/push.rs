@@ -52,8 +52,7 @@ pub fn push(
             graphs
         }
     };
-    // reqwest is built without a default TLS provider; ring is the one this build carries.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_tls_provider();
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()

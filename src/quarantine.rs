@@ -1,6 +1,8 @@
 //! Where approved files are read from: a quarantine directory whose root no export path may
-//! leave, whether by `..`, an absolute path or a symbolic link.
+//! leave, whether by `..`, an absolute path or a symbolic link; or a bucket prefix whose keys
+//! the export's paths are, relative to it.
 
+use crate::bucket::{BucketUrl, Location};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,76 +26,106 @@ pub enum QuarantineError {
         resolved: PathBuf,
         root: PathBuf,
     },
+    #[error(
+        "{field}: {path:?} is not a plain relative path, so it could name a key outside {prefix}"
+    )]
+    UnsafeKey {
+        field: String,
+        path: String,
+        prefix: String,
+    },
     #[error("{field}: {path:?} is not a regular file")]
     NotAFile { field: String, path: String },
 }
 
-/// A local quarantine directory.
+/// A local quarantine directory, or a bucket prefix.
 #[derive(Debug, Clone)]
-pub struct Quarantine {
-    root: PathBuf,
+pub enum Quarantine {
+    Dir { root: PathBuf },
+    Bucket(BucketUrl),
 }
 
 impl Quarantine {
-    pub fn open(root: &Path) -> Result<Self, QuarantineError> {
+    pub fn open(location: &Location) -> Result<Self, QuarantineError> {
+        let root = match location {
+            Location::Bucket(url) => return Ok(Quarantine::Bucket(url.clone())),
+            Location::Dir(root) => root,
+        };
         let root = root
             .canonicalize()
             .map_err(|source| QuarantineError::Root {
                 root: root.to_owned(),
                 source,
             })?;
-        Ok(Quarantine { root })
+        Ok(Quarantine::Dir { root })
     }
 
-    /// The real location of `path`, after following every symbolic link, provided it stays
-    /// inside the root. `field` names the export field in errors.
-    ///
-    /// Only the components below the (already canonical) root are inspected, one `lstat`
-    /// each; a symbolic link among them sends the rest through `canonicalize`. Resolving the
-    /// whole path each time re-read the root's own components for every file: 90,000
-    /// `readlink` calls for a 10,000-file release.
+    /// Where the bytes of `path` are: a file's real location, or in a bucket the object's key,
+    /// fetched later. `field` names the export field in errors.
     pub fn resolve(&self, field: &str, path: &str) -> Result<PathBuf, QuarantineError> {
-        let missing = || QuarantineError::Missing {
+        match self {
+            Quarantine::Dir { root } => resolve_in(root, field, path),
+            Quarantine::Bucket(url) => {
+                url.key(path)
+                    .map(PathBuf::from)
+                    .ok_or_else(|| QuarantineError::UnsafeKey {
+                        field: field.to_owned(),
+                        path: path.to_owned(),
+                        prefix: url.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+/// The real location of `path`, after following every symbolic link, provided it stays
+/// inside the root.
+///
+/// Only the components below the (already canonical) root are inspected, one `lstat`
+/// each; a symbolic link among them sends the rest through `canonicalize`. Resolving the
+/// whole path each time re-read the root's own components for every file: 90,000
+/// `readlink` calls for a 10,000-file release.
+fn resolve_in(root: &Path, field: &str, path: &str) -> Result<PathBuf, QuarantineError> {
+    let missing = || QuarantineError::Missing {
+        field: field.to_owned(),
+        path: path.to_owned(),
+        root: root.to_owned(),
+    };
+    let mut resolved = root.to_owned();
+    let mut components = Path::new(path).components().peekable();
+    let mut is_file = false;
+    while let Some(component) = components.next() {
+        let std::path::Component::Normal(name) = component else {
+            continue;
+        };
+        resolved.push(name);
+        let meta = resolved.symlink_metadata().map_err(|_| missing())?;
+        if meta.file_type().is_symlink() {
+            let rest: PathBuf = components.by_ref().collect();
+            if !rest.as_os_str().is_empty() {
+                resolved.push(rest);
+            }
+            resolved = resolved.canonicalize().map_err(|_| missing())?;
+            is_file = resolved.is_file();
+            break;
+        }
+        is_file = meta.is_file();
+    }
+    if !resolved.starts_with(root) {
+        return Err(QuarantineError::Escapes {
             field: field.to_owned(),
             path: path.to_owned(),
-            root: self.root.clone(),
-        };
-        let mut resolved = self.root.clone();
-        let mut components = Path::new(path).components().peekable();
-        let mut is_file = false;
-        while let Some(component) = components.next() {
-            let std::path::Component::Normal(name) = component else {
-                continue;
-            };
-            resolved.push(name);
-            let meta = resolved.symlink_metadata().map_err(|_| missing())?;
-            if meta.file_type().is_symlink() {
-                let rest: PathBuf = components.by_ref().collect();
-                if !rest.as_os_str().is_empty() {
-                    resolved.push(rest);
-                }
-                resolved = resolved.canonicalize().map_err(|_| missing())?;
-                is_file = resolved.is_file();
-                break;
-            }
-            is_file = meta.is_file();
-        }
-        if !resolved.starts_with(&self.root) {
-            return Err(QuarantineError::Escapes {
-                field: field.to_owned(),
-                path: path.to_owned(),
-                resolved,
-                root: self.root.clone(),
-            });
-        }
-        if !is_file {
-            return Err(QuarantineError::NotAFile {
-                field: field.to_owned(),
-                path: path.to_owned(),
-            });
-        }
-        Ok(resolved)
+            resolved,
+            root: root.to_owned(),
+        });
     }
+    if !is_file {
+        return Err(QuarantineError::NotAFile {
+            field: field.to_owned(),
+            path: path.to_owned(),
+        });
+    }
+    Ok(resolved)
 }
 
 #[cfg(test)]
@@ -112,7 +144,7 @@ mod tests {
         std::os::unix::fs::symlink(root.join("real"), root.join("inner-link")).unwrap();
         std::os::unix::fs::symlink(base.join("outside"), root.join("outer-link")).unwrap();
         std::os::unix::fs::symlink(base.join("outside/b.csv"), root.join("real/b.csv")).unwrap();
-        let q = Quarantine::open(&root).unwrap();
+        let q = Quarantine::open(&Location::Dir(root.clone())).unwrap();
 
         assert!(q
             .resolve("f", "real/a.csv")

@@ -10,15 +10,18 @@ fn release_help_documents_outputs_and_exit_codes() {
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
     for needle in [
-        "--quarantine <DIR>",
-        "--out <DIR>",
+        "--quarantine <DIR|S3_URL>",
+        "--out <DIR|S3_URL>",
+        "--s3-endpoint-url <URL>",
+        "AWS_SECRET_ACCESS_KEY",
         "--force",
         "ro-crate-ID/data/OBJECT_vN.EXT",
         "ro-crate-ID.release.json",
         "Exit status:",
         "  1  the release was refused",
         "  2  trecrate could not run",
-        "Example:",
+        "Examples:",
+        "--out s3://release-bucket/releases/",
     ] {
         assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
     }

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -105,8 +106,9 @@ impl Fixture {
     pub fn options(&self, tre_namespace: &str) -> trecrate::ReleaseOptions {
         trecrate::ReleaseOptions {
             export: self.export.clone(),
-            quarantine: self.quarantine.clone(),
-            out: self.out.clone(),
+            quarantine: self.quarantine.clone().into(),
+            out: self.out.clone().into(),
+            s3: Default::default(),
             force: false,
             publisher: trecrate::load::Publisher {
                 name: "KARECTL Trusted Research Environment".into(),
@@ -331,4 +333,64 @@ pub fn rows(json: &[u8]) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// A server process started by a test, killed when dropped. Its output goes to a log file in
+/// the scratch directory (a pipe nobody reads would stall a chatty server).
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl Server {
+    /// Starts `command` and waits until `port` accepts connections.
+    pub fn start(mut command: Command, port: u16) -> Server {
+        let log = root().join(format!("target/test-scratch/server-{port}.log"));
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        let out = std::fs::File::create(&log).unwrap();
+        let mut child = command
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "the server exited with {status}: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, port, log }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// What the server has printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
