@@ -118,9 +118,12 @@ def main():
             s3.delete_object(Bucket="release-bucket", Key="releases/ro-crate-AR-BENCH-S3.zip")
             shutil.rmtree(out_dir, ignore_errors=True)
             wall, cpu, rss = timed(base + args)
-            rows.append((name, wall, cpu, rss))
-        zip_size = s3.head_object(Bucket="release-bucket",
-                                  Key="releases/ro-crate-AR-BENCH-S3.zip")["ContentLength"]
+            if args[-1].startswith("s3://"):
+                zip_size = s3.head_object(Bucket="release-bucket",
+                                          Key="releases/ro-crate-AR-BENCH-S3.zip")["ContentLength"]
+            else:
+                zip_size = (out_dir / "ro-crate-AR-BENCH-S3.zip").stat().st_size
+            rows.append((name, wall, cpu, rss, zip_size))
     finally:
         server.terminate()
         server.wait()
@@ -128,7 +131,7 @@ def main():
     print(f"S3 release benchmark: one file of {size // MB} MiB (random bytes, stored), "
           f"moto server at {endpoint} (in memory), one run each")
     print(f"{'case':32} {'wall s':>8} {'MB/s':>8} {'CPU s':>8} {'peak RSS MB':>12}")
-    for name, wall, cpu, rss in rows:
+    for name, wall, cpu, rss, zip_size in rows:
         print(f"{name:32} {wall:8.2f} {zip_size / wall / 1e6:8.1f} {cpu:8.2f} {rss:12.1f}")
     print(f"{'boto3 upload_file (same server)':32} {boto3_wall:8.2f} "
           f"{size / boto3_wall / 1e6:8.1f} {'':>8} {'':>12}")
