@@ -348,7 +348,7 @@ fn wrong_credentials_give_a_clear_message() {
     assert_eq!(run.leftovers(), Vec::<String>::new());
 }
 
-/// How the proxy misbehaves once a request body is larger than its threshold.
+/// How the proxy misbehaves with the requests it picks.
 #[derive(Clone, Copy, Debug)]
 enum Fault {
     /// The connection is dropped halfway through the body.
@@ -359,15 +359,22 @@ enum Fault {
     Down,
 }
 
-/// An HTTP/1.1 proxy to an upstream server that injects `fault` into requests whose body is
-/// larger than `threshold`, at most `budget` times. One request per connection.
+/// Which requests get the fault: the large ones (multipart parts), or those naming a key.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    LargerThan(usize),
+    Naming(&'static str),
+}
+
+/// An HTTP/1.1 proxy to an upstream server that injects `fault` into the requests `target`
+/// picks, at most `budget` times. One request per connection.
 struct Proxy {
     port: u16,
     faults: Arc<AtomicUsize>,
 }
 
 impl Proxy {
-    fn start(upstream: u16, fault: Fault, threshold: usize, budget: usize) -> Proxy {
+    fn start(upstream: u16, fault: Fault, target: Target, budget: usize) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let faults = Arc::new(AtomicUsize::new(0));
@@ -383,8 +390,12 @@ impl Proxy {
                         })
                         .is_ok()
                     };
-                    let _ = relay(client, upstream, &down, |length| {
-                        (length > threshold && injected(&faults)).then_some(fault)
+                    let _ = relay(client, upstream, &down, |request, length| {
+                        let picked = match target {
+                            Target::LargerThan(threshold) => length > threshold,
+                            Target::Naming(key) => request.contains(key),
+                        };
+                        (picked && injected(&faults)).then_some(fault)
                     });
                 });
             }
@@ -402,12 +413,12 @@ impl Proxy {
 }
 
 /// Relays one request and its response, or injects the fault `decide` picks for the
-/// request's body length.
+/// request line and body length.
 fn relay(
     client: TcpStream,
     upstream: u16,
     down: &AtomicBool,
-    decide: impl Fn(usize) -> Option<Fault>,
+    decide: impl Fn(&str, usize) -> Option<Fault>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let head = read_head(&mut reader)?;
@@ -423,7 +434,7 @@ fn relay(
         })
         .unwrap_or(0usize);
     let mut client = client;
-    match decide(length) {
+    match decide(&head[0], length) {
         Some(Fault::Drop) => {
             std::io::copy(
                 &mut reader.by_ref().take(length as u64 / 2),
@@ -522,13 +533,21 @@ fn add_large_object(f: &Fixture, size: usize) {
     });
 }
 
+/// The multipart parts: every other request is far smaller than a megabyte.
+const PARTS: Target = Target::LargerThan(1 << 20);
+
 /// A fixture whose zip takes three parts, released from a local quarantine through a proxy.
-fn faulty_upload(name: &str, fault: Fault, budget: usize) -> (Fixture, Moto, Proxy, Run, Output) {
+fn faulty_upload(
+    name: &str,
+    fault: Fault,
+    target: Target,
+    budget: usize,
+) -> (Fixture, Moto, Proxy, Run, Output) {
     let f = Fixture::new(name);
     add_large_object(&f, 24 << 20);
     let moto = Moto::bare(&[]);
     moto.bucket(&["mkbucket", "release-bucket"]);
-    let proxy = Proxy::start(moto.server.port, fault, 1 << 20, budget);
+    let proxy = Proxy::start(moto.server.port, fault, target, budget);
     let run = Run::new(&f);
     let quarantine = f.quarantine.to_str().unwrap().to_owned();
     let out = run.release(
@@ -541,7 +560,7 @@ fn faulty_upload(name: &str, fault: Fault, budget: usize) -> (Fixture, Moto, Pro
 
 #[test]
 fn a_dropped_connection_aborts_the_upload_and_leaves_nothing() {
-    let (_f, moto, proxy, run, out) = faulty_upload("s3-drop", Fault::Drop, usize::MAX);
+    let (_f, moto, proxy, run, out) = faulty_upload("s3-drop", Fault::Drop, PARTS, usize::MAX);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -556,7 +575,8 @@ fn a_dropped_connection_aborts_the_upload_and_leaves_nothing() {
 
 #[test]
 fn server_errors_during_the_upload_abort_it() {
-    let (_f, moto, _proxy, run, out) = faulty_upload("s3-500", Fault::Status(500), usize::MAX);
+    let (_f, moto, _proxy, run, out) =
+        faulty_upload("s3-500", Fault::Status(500), PARTS, usize::MAX);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -569,7 +589,7 @@ fn server_errors_during_the_upload_abort_it() {
 #[test]
 fn transient_errors_are_retried() {
     for (name, fault) in [("s3-503", Fault::Status(503)), ("s3-reset", Fault::Drop)] {
-        let (f, moto, proxy, _run, out) = faulty_upload(name, fault, 1);
+        let (f, moto, proxy, _run, out) = faulty_upload(name, fault, PARTS, 1);
         assert!(out.status.success(), "{fault:?}: {}", stderr(&out));
         assert_eq!(proxy.faults(), 1);
         let zip = moto.download("release-bucket", ZIP_KEY, &f.scratch.join("dl.zip"));
@@ -581,7 +601,7 @@ fn transient_errors_are_retried() {
 
 #[test]
 fn when_the_server_goes_away_the_message_says_the_upload_is_left_open() {
-    let (_f, moto, _proxy, run, out) = faulty_upload("s3-down", Fault::Down, 1);
+    let (_f, moto, _proxy, run, out) = faulty_upload("s3-down", Fault::Down, PARTS, 1);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -594,4 +614,87 @@ fn when_the_server_goes_away_the_message_says_the_upload_is_left_open() {
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["key"], ZIP_KEY);
     assert_eq!(run.leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn a_release_record_that_cannot_be_written_takes_its_zip_away() {
+    let (_f, moto, proxy, run, out) = faulty_upload(
+        "s3-record",
+        Fault::Status(500),
+        Target::Naming("PUT /release-bucket/releases/ro-crate-AR-2025-0042.release.json"),
+        usize::MAX,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "s3://release-bucket/{RECORD_KEY}: upload of the release record failed"
+        )),
+        "{err}"
+    );
+    assert_eq!(proxy.faults(), 3, "the record is retried twice: {err}");
+    // The zip was complete in the bucket before the record failed (object_store deletes
+    // through the batch API); it is gone again.
+    let log = moto.server.log();
+    assert_eq!(
+        moto.requests(&format!("POST /release-bucket/{ZIP_KEY}?uploadId=")),
+        1,
+        "{log}"
+    );
+    assert!(moto.requests("POST /release-bucket?delete") >= 1, "{log}");
+    assert_nothing_left(&moto, &run);
+}
+
+#[test]
+fn flags_override_the_aws_environment() {
+    let f = Fixture::new("s3-flags");
+    let moto = Moto::start(&f);
+    let secret = f.scratch.join("secret");
+    std::fs::write(&secret, "from-a-file\n").unwrap();
+    let run = Run::new(&f);
+    // The environment names a port where nothing listens; the flag names the server.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let endpoint = moto.endpoint();
+    let out = run.release(
+        &f,
+        &nowhere,
+        &[
+            "--quarantine",
+            QUARANTINE,
+            "--out",
+            RELEASES,
+            "--no-store",
+            "--s3-endpoint-url",
+            &endpoint,
+            "--s3-region",
+            "eu-west-2",
+            "--s3-access-key-id",
+            "flag-key",
+            "--s3-secret-access-key-file",
+            secret.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(moto.keys("release-bucket"), [RECORD_KEY, ZIP_KEY]);
+
+    let missing = f.scratch.join("no-such-secret");
+    let out = run.release(
+        &f,
+        &endpoint,
+        &[
+            "--quarantine",
+            QUARANTINE,
+            "--out",
+            RELEASES,
+            "--s3-secret-access-key-file",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--s3-secret-access-key-file")
+            && stderr(&out).contains("no-such-secret"),
+        "{}",
+        stderr(&out)
+    );
 }
