@@ -33,10 +33,23 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/audit/files-by-statbarn.rq"),
     embed!("queries/audit/approval-anomalies.rq"),
     embed!("queries/audit/request-timeline.rq"),
+    embed!("queries/run-crate/identify.rq"),
+    embed!("queries/run-crate/metadata-descriptor.rq"),
+    embed!("queries/run-crate/root-data-entity.rq"),
+    embed!("queries/run-crate/workflow.rq"),
+    embed!("queries/run-crate/parameter.rq"),
+    embed!("queries/run-crate/file.rq"),
+    embed!("queries/run-crate/action.rq"),
+    embed!("queries/run-crate/software.rq"),
+    embed!("queries/run-crate/statistics.rq"),
     embed!("shapes/ro-crate-1.1.ttl"),
+    embed!("shapes/run-crate/workflow-run.ttl"),
     embed!("shapes/trecrate-release.ttl"),
     embed!("context/ro-crate-1.1.jsonld"),
     embed!("context/tre.jsonld"),
+    embed!("context/ro-terms-workflow-run.jsonld"),
+    embed!("context/ro-terms-sapporo.jsonld"),
+    embed!("context/run-crate.jsonld"),
     embed!("templates/preview.html"),
 ];
 
@@ -50,8 +63,8 @@ pub enum AssetError {
     },
     #[error("{}: no {what} found there", dir.display())]
     Empty { dir: PathBuf, what: &'static str },
-    #[error("{}: the release queries must include identify.rq", dir.display())]
-    NoIdentify { dir: PathBuf },
+    #[error("{}: the {profile} queries must include identify.rq", dir.display())]
+    NoIdentify { dir: PathBuf, profile: &'static str },
 }
 
 /// A named document; the name (e.g. `release/file.rq`) appears in error messages.
@@ -91,17 +104,10 @@ pub struct Assets {
 
 impl Assets {
     pub fn load(dirs: &AssetDirs) -> Result<Self, AssetError> {
-        let mut release = set(dirs.queries.as_deref(), "queries/", "release/", ".rq")?;
-        let position = release
-            .iter()
-            .position(|a| a.name == "release/identify.rq")
-            .ok_or_else(|| AssetError::NoIdentify {
-                dir: dirs.queries.clone().unwrap_or_default(),
-            })?;
-        let identify = release.remove(position);
+        let (identify, construct) = mapping(dirs.queries.as_deref(), "release")?;
         Ok(Assets {
             identify,
-            construct: release,
+            construct,
             preview: set(dirs.queries.as_deref(), "queries/", "preview/", ".rq")?,
             shapes: set(dirs.shapes.as_deref(), "shapes/", "", ".ttl")?,
             ro_crate_context: one(dirs.contexts.as_deref(), "context/", "ro-crate-1.1.jsonld")?,
@@ -112,6 +118,56 @@ impl Assets {
             },
         })
     }
+}
+
+/// The documents of `run-crate`: the Workflow Run Crate mapping and its shapes.
+#[derive(Debug, Clone)]
+pub struct RunAssets {
+    pub identify: Asset,
+    pub construct: Vec<Asset>,
+    /// RO-Crate 1.1's shapes and the workflow-run profile's (`shapes/run-crate/`).
+    pub shapes: Vec<Asset>,
+    pub ro_crate_context: String,
+    pub workflow_run_context: String,
+    pub sapporo_context: String,
+    /// Terms written inline in the `@context`.
+    pub inline_context: String,
+}
+
+impl RunAssets {
+    /// `dirs.queries` holds `run-crate/*.rq`; `dirs.shapes` holds `*.ttl` and
+    /// `run-crate/*.ttl`; `dirs.contexts` the context documents by their bundled names.
+    pub fn load(dirs: &AssetDirs) -> Result<Self, AssetError> {
+        let (identify, construct) = mapping(dirs.queries.as_deref(), "run-crate")?;
+        let shapes = dirs.shapes.as_deref();
+        let mut all_shapes = set(shapes, "shapes/", "", ".ttl")?;
+        all_shapes.retain(|a| a.name != "trecrate-release.ttl");
+        all_shapes.extend(set(shapes, "shapes/", "run-crate/", ".ttl")?);
+        let contexts = dirs.contexts.as_deref();
+        Ok(RunAssets {
+            identify,
+            construct,
+            shapes: all_shapes,
+            ro_crate_context: one(contexts, "context/", "ro-crate-1.1.jsonld")?,
+            workflow_run_context: one(contexts, "context/", "ro-terms-workflow-run.jsonld")?,
+            sapporo_context: one(contexts, "context/", "ro-terms-sapporo.jsonld")?,
+            inline_context: one(contexts, "context/", "run-crate.jsonld")?,
+        })
+    }
+}
+
+/// A profile's CONSTRUCT queries, `PROFILE/*.rq`: `identify.rq` apart, the others in order.
+fn mapping(dir: Option<&Path>, profile: &'static str) -> Result<(Asset, Vec<Asset>), AssetError> {
+    let mut queries = set(dir, "queries/", &format!("{profile}/"), ".rq")?;
+    let position = queries
+        .iter()
+        .position(|a| a.name == format!("{profile}/identify.rq"))
+        .ok_or_else(|| AssetError::NoIdentify {
+            dir: dir.map(Path::to_owned).unwrap_or_default(),
+            profile,
+        })?;
+    let identify = queries.remove(position);
+    Ok((identify, queries))
 }
 
 /// The auditors' library, `audit/*.rq`, from `dir` (a `--queries` directory) or embedded.

@@ -44,6 +44,90 @@ pub enum Command {
     /// Copy the archived release graphs to a SPARQL 1.1 Graph Store Protocol endpoint
     #[command(after_long_help = PUSH_HELP)]
     Push(PushArgs),
+    /// Write the Workflow Run Crate of a workflow run directory (sapporo's layout)
+    #[command(after_long_help = RUN_CRATE_HELP)]
+    RunCrate(RunCrateArgs),
+}
+
+const RUN_CRATE_HELP: &str = "\
+RUN_DIR is a run directory as a WES service (sapporo) leaves it: run_request.json (required),
+state.txt, exit_code.txt, start_time.txt, end_time.txt, cmd.txt, username.txt, runtime_info.json,
+exe/ (the workflow and its attachments), outputs/, stdout.log, stderr.log, system_logs.json,
+workflow_engine_params.txt, multiqc_general_stats.json. The crate conforms to RO-Crate 1.1,
+Process Run Crate 0.5, Workflow Run Crate 0.5 and Workflow RO-Crate 1.0: the workflow with its
+language and parameters, the run as a CreateAction (status from the exit code, the end of
+stderr.log as error on failure, the container image from cmd.txt), every file with size,
+sha256, encoding format (EDAM for bioinformatics formats), line count, its text when small,
+and variant counts for VCF files. Anything the engine did not leave is left out, not guessed.
+
+The mapping is queries/run-crate/*.rq, checked by shapes/ro-crate-1.1.ttl and
+shapes/run-crate/*.ttl (replace them with --queries and --shapes).
+
+Exit status:
+  0  the crate was written
+  1  the crate fails a REQUIRED check of its shapes (nothing written)
+  2  no run_request.json, or it is not JSON; unreadable files; bad options; I/O errors
+
+Examples:
+  trecrate run-crate runs/8b/8b6bd6e3-32dd-475f-ac6c-10da380e002e
+  trecrate run-crate RUN_DIR --out run.json --store archive/ --on-error-write-stub";
+
+#[derive(Debug, Args)]
+pub struct RunCrateArgs {
+    /// The run directory
+    #[arg(value_name = "RUN_DIR")]
+    pub dir: PathBuf,
+
+    /// Where to write the metadata [default: RUN_DIR/ro-crate-metadata.json]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// The crate's licence, an IRI [default: the run request's tags.license, else
+    /// https://spdx.org/licenses/CC0-1.0]
+    #[arg(long, value_name = "IRI")]
+    pub license: Option<String>,
+
+    /// On failure, write {"@error": "..."} as the metadata file and append the cause to
+    /// RUN_DIR/stderr.log, so that a service can tell a failed generation from a missing one
+    #[arg(long)]
+    pub on_error_write_stub: bool,
+
+    /// Record the run in this archive, beside the releases (queryable with `trecrate query`)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Replace a different crate of the same run in the archive
+    #[arg(long)]
+    pub force: bool,
+
+    /// No progress output; warnings and errors are still printed
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Use the SPARQL queries in DIR/run-crate/*.rq instead of the built-in ones
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Overriding the built-in documents"
+    )]
+    pub queries: Option<PathBuf>,
+
+    /// Use the SHACL shapes in DIR/*.ttl and DIR/run-crate/*.ttl instead of the built-in ones
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Overriding the built-in documents"
+    )]
+    pub shapes: Option<PathBuf>,
+
+    /// Use the context documents in DIR (ro-crate-1.1.jsonld, ro-terms-workflow-run.jsonld,
+    /// ro-terms-sapporo.jsonld, run-crate.jsonld) instead of the built-in ones
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Overriding the built-in documents"
+    )]
+    pub contexts: Option<PathBuf>,
 }
 
 /// Where the archive is; shared by every command that uses it.

@@ -36,7 +36,7 @@ pub enum JsonLdError {
 
 /// The `@context` trecrate writes, with the documents needed to process it offline.
 pub struct Context {
-    /// `["https://w3id.org/ro/crate/1.1/context", { "tre": ..., "sha256": ... }]`.
+    /// `["https://w3id.org/ro/crate/1.1/context", ..., { "tre": ..., "sha256": ... }]`.
     value: Value,
     loader: HashMap<IriBuf, RemoteDocument>,
     /// Prefix terms of the contexts (`schema` -> `http://schema.org/`), to undo compact IRIs
@@ -53,42 +53,54 @@ pub enum Compaction {
     Library,
 }
 
+/// A context document a crate names by URL, bundled so that nothing is fetched.
+pub struct Remote<'a> {
+    pub url: &'static str,
+    /// The file it was read from, for error messages.
+    pub file: &'static str,
+    pub document: &'a str,
+}
+
 impl Context {
     /// `ro_crate` is the bundled RO-Crate 1.1 context document; `extension` is `context/tre.jsonld`,
     /// whose `tre` prefix is replaced by `tre_namespace`.
     pub fn new(ro_crate: &str, extension: &str, tre_namespace: &str) -> Result<Self, JsonLdError> {
-        let bad = |file, message: String| JsonLdError::Context { file, message };
-        let document = json_syntax::Value::parse_str(ro_crate)
-            .map_err(|e| bad("ro-crate-1.1.jsonld", e.to_string()))?
-            .0;
-        let mut loader = HashMap::new();
-        for url in [
-            vocab::RO_CRATE_1_1_CONTEXT,
-            "http://w3id.org/ro/crate/1.1/context",
-        ] {
-            let iri = IriBuf::new(url.to_owned())
-                .map_err(|e| bad("ro-crate-1.1.jsonld", e.to_string()))?;
-            loader.insert(iri, RemoteDocument::new(None, None, document.clone()));
-        }
-        let mut extension: Value =
-            serde_json::from_str(extension).map_err(|e| bad("tre.jsonld", e.to_string()))?;
-        let Some(Value::Object(terms)) = extension.get_mut("@context").map(Value::take) else {
-            return Err(bad(
-                "tre.jsonld",
-                "expected an object with an \"@context\" object".into(),
-            ));
-        };
-        let mut terms = terms;
+        let mut terms = inline_terms("tre.jsonld", extension)?;
         terms.insert("tre".into(), Value::String(tre_namespace.to_owned()));
-        let ro_crate: Value = serde_json::from_str(ro_crate)
-            .map_err(|e| bad("ro-crate-1.1.jsonld", e.to_string()))?;
-        let maps: Vec<&Map<String, Value>> = [
-            ro_crate.get("@context").and_then(Value::as_object),
-            Some(&terms),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        Context::of(
+            &[Remote {
+                url: vocab::RO_CRATE_1_1_CONTEXT,
+                file: "ro-crate-1.1.jsonld",
+                document: ro_crate,
+            }],
+            terms,
+        )
+    }
+
+    /// `[remote URLs..., terms]`: the remote documents in order, then the inline terms.
+    pub fn of(remote: &[Remote<'_>], terms: Map<String, Value>) -> Result<Self, JsonLdError> {
+        let bad = |file, message: String| JsonLdError::Context { file, message };
+        let mut loader = HashMap::new();
+        let mut documents = Vec::new();
+        for r in remote {
+            let document = json_syntax::Value::parse_str(r.document)
+                .map_err(|e| bad(r.file, e.to_string()))?
+                .0;
+            let plain_http = r.url.replacen("https://", "http://", 1);
+            for url in [r.url, plain_http.as_str()] {
+                let iri = IriBuf::new(url.to_owned()).map_err(|e| bad(r.file, e.to_string()))?;
+                loader.insert(iri, RemoteDocument::new(None, None, document.clone()));
+            }
+            let parsed: Value =
+                serde_json::from_str(r.document).map_err(|e| bad(r.file, e.to_string()))?;
+            documents.push(parsed);
+        }
+        let maps: Vec<&Map<String, Value>> = documents
+            .iter()
+            .map(|d| d.get("@context").and_then(Value::as_object))
+            .chain([Some(&terms)])
+            .flatten()
+            .collect();
         let prefixes = maps
             .iter()
             .flat_map(|map| map.iter())
@@ -100,12 +112,26 @@ impl Context {
             })
             .collect();
         let specialised = SimpleCompactor::new(&maps);
+        let mut value: Vec<Value> = remote.iter().map(|r| json!(r.url)).collect();
+        if !terms.is_empty() {
+            value.push(Value::Object(terms));
+        }
         Ok(Context {
-            value: json!([vocab::RO_CRATE_1_1_CONTEXT, terms]),
+            value: Value::Array(value),
             loader,
             prefixes,
             specialised,
         })
+    }
+}
+
+/// The term definitions of a context document held inline, such as `context/tre.jsonld`.
+pub fn inline_terms(file: &'static str, document: &str) -> Result<Map<String, Value>, JsonLdError> {
+    let bad = |message: String| JsonLdError::Context { file, message };
+    let mut document: Value = serde_json::from_str(document).map_err(|e| bad(e.to_string()))?;
+    match document.get_mut("@context").map(Value::take) {
+        Some(Value::Object(terms)) => Ok(terms),
+        _ => Err(bad("expected an object with an \"@context\" object".into())),
     }
 }
 

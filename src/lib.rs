@@ -22,6 +22,8 @@ pub mod quarantine;
 pub mod query;
 pub mod reader;
 pub mod report;
+pub mod run_crate;
+pub mod run_dir;
 pub mod select;
 pub mod serve;
 pub mod shacl;
@@ -274,7 +276,7 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     on_event(Event::Stage(
         "building the RO-Crate graph (SPARQL CONSTRUCT)",
     ));
-    let graph = shape::shape(&source, &assets, &base)?;
+    let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
     on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
     let shapes = Shapes::parse(

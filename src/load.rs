@@ -20,7 +20,7 @@ pub struct Publisher {
 
 /// Writes the source graph for `export` into `store`.
 pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(), StorageError> {
-    let mut g = SourceGraph::default();
+    let mut g = SourceGraph::new(vocab::EXPORT, "urn:trecrate:export:");
     let request = g.node("request");
     let r = &export.request;
     g.class(&request, "Request");
@@ -108,19 +108,29 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
     store.extend(g.quads)
 }
 
-/// Accumulates quads of the source graph with the export vocabulary's prefix applied.
-#[derive(Default)]
-struct SourceGraph {
-    quads: Vec<Quad>,
+/// Accumulates quads of a source graph: properties and classes in one source vocabulary,
+/// nodes named by position under `nodes` (`urn:trecrate:export:objects/0`).
+pub(crate) struct SourceGraph {
+    vocab: &'static str,
+    nodes: &'static str,
+    pub(crate) quads: Vec<Quad>,
 }
 
 impl SourceGraph {
-    fn node(&self, path: &str) -> NamedNode {
-        NamedNode::new_unchecked(format!("urn:trecrate:export:{path}"))
+    pub(crate) fn new(vocab: &'static str, nodes: &'static str) -> Self {
+        SourceGraph {
+            vocab,
+            nodes,
+            quads: Vec::new(),
+        }
     }
 
-    fn push(&mut self, subject: &NamedNode, property: &str, object: impl Into<Term>) {
-        let predicate = NamedNode::new_unchecked(format!("{}{property}", vocab::EXPORT));
+    pub(crate) fn node(&self, path: &str) -> NamedNode {
+        NamedNode::new_unchecked(format!("{}{path}", self.nodes))
+    }
+
+    pub(crate) fn push(&mut self, subject: &NamedNode, property: &str, object: impl Into<Term>) {
+        let predicate = NamedNode::new_unchecked(format!("{}{property}", self.vocab));
         self.quads.push(Quad::new(
             subject.clone(),
             predicate,
@@ -129,8 +139,8 @@ impl SourceGraph {
         ));
     }
 
-    fn class(&mut self, subject: &NamedNode, class: &str) {
-        let class = NamedNode::new_unchecked(format!("{}{class}", vocab::EXPORT));
+    pub(crate) fn class(&mut self, subject: &NamedNode, class: &str) {
+        let class = NamedNode::new_unchecked(format!("{}{class}", self.vocab));
         self.quads.push(Quad::new(
             subject.clone(),
             rdf::TYPE,
@@ -139,11 +149,11 @@ impl SourceGraph {
         ));
     }
 
-    fn text(&mut self, subject: &NamedNode, property: &str, value: &str) {
+    pub(crate) fn text(&mut self, subject: &NamedNode, property: &str, value: &str) {
         self.push(subject, property, Literal::new_simple_literal(value));
     }
 
-    fn integer(&mut self, subject: &NamedNode, property: &str, value: u64) {
+    pub(crate) fn integer(&mut self, subject: &NamedNode, property: &str, value: u64) {
         self.push(
             subject,
             property,
@@ -153,16 +163,16 @@ impl SourceGraph {
 
     /// Timestamps stay as the export wrote them (the crate repeats them verbatim); queries that
     /// order them cast to `xsd:dateTime`, whose canonical form would otherwise replace them.
-    fn date_time(&mut self, subject: &NamedNode, property: &str, value: &str) {
+    pub(crate) fn date_time(&mut self, subject: &NamedNode, property: &str, value: &str) {
         self.text(subject, property, value);
     }
 
     /// `value` was checked to be an absolute IRI by the export parser.
-    fn iri(&mut self, subject: &NamedNode, property: &str, value: &str) {
+    pub(crate) fn iri(&mut self, subject: &NamedNode, property: &str, value: &str) {
         self.push(subject, property, NamedNode::new_unchecked(value));
     }
 
-    fn link(&mut self, subject: &NamedNode, property: &str, object: &NamedNode) {
+    pub(crate) fn link(&mut self, subject: &NamedNode, property: &str, object: &NamedNode) {
         self.push(subject, property, object.clone());
     }
 

@@ -5,7 +5,7 @@ mod cli;
 use clap::Parser;
 use cli::{
     Cli, Command, FormatArg, IngestArgs, LevelArg, PushArgs, QueryArgs, ReleaseArgs, ReleasesArgs,
-    ServeArgs, StoreArg, ValidateArgs,
+    RunCrateArgs, ServeArgs, StoreArg, ValidateArgs,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query(args),
         Command::Serve(args) => serve(args),
         Command::Push(args) => push(args),
+        Command::RunCrate(args) => run_crate(args),
     }
 }
 
@@ -561,6 +562,61 @@ fn report_error(error: &Error) {
     if let Error::Refused(findings) = error {
         for finding in findings {
             eprintln!("  {}", describe(finding));
+        }
+    }
+}
+
+fn run_crate(args: RunCrateArgs) -> ExitCode {
+    use trecrate::run_crate::{RunCrateError, RunCrateOptions};
+    let options = RunCrateOptions {
+        dir: args.dir,
+        out: args.out,
+        license: args.license,
+        assets: AssetDirs {
+            queries: args.queries,
+            shapes: args.shapes,
+            contexts: args.contexts,
+            template: None,
+        },
+        store: args.store,
+        force: args.force,
+    };
+    let mut progress = Progress::new(args.quiet);
+    match trecrate::run_crate::run_crate(&options, &mut |event| progress.report(event)) {
+        Ok(written) => {
+            for finding in &written.findings {
+                eprintln!("trecrate: warning: {}", describe(finding));
+            }
+            if let Some(Recorded::New { graph, .. }) = &written.archived {
+                eprintln!("trecrate: archived as <{graph}>");
+            }
+            println!("{}", written.path.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            let code = match &error {
+                RunCrateError::Refused(_) => 1,
+                RunCrateError::Archive(a) => archive_code(a),
+                _ => 2,
+            };
+            fail(&error, code);
+            if let RunCrateError::Refused(findings) = &error {
+                for finding in findings {
+                    eprintln!("  {}", describe(finding));
+                }
+            }
+            if args.on_error_write_stub {
+                let mut cause = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(s) = source {
+                    cause.push_str(&format!(": {s}"));
+                    source = s.source();
+                }
+                if let Err(e) = trecrate::run_crate::write_stub(&options, &cause) {
+                    fail(&e, 2);
+                }
+            }
+            ExitCode::from(code)
         }
     }
 }

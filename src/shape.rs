@@ -4,7 +4,7 @@
 //! `identify.rq` names entities and picks the shipped versions (its triples go back into the
 //! source graph), then every other query contributes its triples to the crate graph.
 
-use crate::assets::{Asset, Assets};
+use crate::assets::Asset;
 use crate::vocab;
 use oxigraph::model::{GraphName, NamedNode, Quad, Term, Triple};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
@@ -23,9 +23,15 @@ pub enum ShapeError {
 }
 
 /// Builds the crate graph, as the default graph of a new store, from the source graph in
-/// `source`. Relative IRIs in the queries resolve against `base`, the crate's root.
-pub fn shape(source: &Store, assets: &Assets, base: &str) -> Result<Store, ShapeError> {
-    let identified = construct(source, &assets.identify, base)?;
+/// `source`: `identify` first, its triples added to the source graph, then the `mapping`
+/// queries. Relative IRIs in the queries resolve against `base`, the crate's root.
+pub fn shape(
+    source: &Store,
+    identify: &Asset,
+    mapping: &[Asset],
+    base: &str,
+) -> Result<Store, ShapeError> {
+    let identified = construct(source, identify, base)?;
     source.extend(
         identified
             .into_iter()
@@ -34,14 +40,13 @@ pub fn shape(source: &Store, assets: &Assets, base: &str) -> Result<Store, Shape
     // The queries only read the source graph: they run side by side, a thread each (the
     // File query alone is half the work for a 10,000-file release).
     let results: Vec<Result<Vec<Triple>, ShapeError>> = std::thread::scope(|scope| {
-        let running: Vec<_> = assets
-            .construct
+        let running: Vec<_> = mapping
             .iter()
             .map(|query| scope.spawn(move || construct(source, query, base)))
             .collect();
         running
             .into_iter()
-            .zip(&assets.construct)
+            .zip(mapping)
             .map(|(thread, query)| {
                 thread.join().unwrap_or_else(|_| {
                     Err(ShapeError::Query {

@@ -5,6 +5,8 @@ pub const EXPORT: &str = "https://karectl.example/trevor/export#";
 /// ADR-0004 section 5's `tre:` namespace; the CONSTRUCT queries write it, and
 /// [`crate::shape::rename_namespace`] moves it when the operator configures another one.
 pub const TRE: &str = "https://karectl.example/trevor/context#";
+/// The source vocabulary of `run-crate`: facts read from a workflow run directory.
+pub const RUN: &str = "https://w3id.org/trecrate/run#";
 /// Terms of the archive's release records (`trecrate:`), see [`crate::archive`].
 pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
 pub const SCHEMA: &str = "http://schema.org/";

@@ -1,0 +1,238 @@
+//! `trecrate run-crate`: the RO-Crate of a workflow run directory, conforming to RO-Crate 1.1,
+//! Process Run Crate 0.5, Workflow Run Crate 0.5 and Workflow RO-Crate 1.0.
+//!
+//! The release pipeline with another profile: the run directory is loaded as RDF
+//! ([`crate::run_dir`]), `queries/run-crate/*.rq` build the crate graph, the RO-Crate 1.1 and
+//! `shapes/run-crate/` shapes check it, and it is written as flattened, compacted JSON-LD under
+//! the RO-Crate 1.1, workflow-run and sapporo contexts. Only the loader is specific to runs.
+
+use crate::archive::{self, Archive, Recorded};
+use crate::assets::{AssetDirs, RunAssets};
+use crate::jsonld::{self, Remote};
+use crate::run_dir::{self, Loaded};
+use crate::shacl::{Finding, Level, Shapes};
+use crate::{crate_base, shape, Event};
+use oxigraph::store::Store;
+use sha2::Digest;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunCrateError {
+    #[error("{}: not a run directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("invalid option --license: {0:?} is not an absolute IRI")]
+    License(String),
+    #[error(transparent)]
+    RunDir(#[from] run_dir::RunDirError),
+    #[error(transparent)]
+    Assets(#[from] crate::assets::AssetError),
+    #[error(transparent)]
+    Shape(#[from] shape::ShapeError),
+    #[error(transparent)]
+    Shacl(#[from] crate::shacl::ShaclError),
+    #[error(transparent)]
+    JsonLd(#[from] jsonld::JsonLdError),
+    #[error("triple store: {0}")]
+    Store(#[from] oxigraph::store::StorageError),
+    #[error("archive {0}")]
+    Archive(#[from] archive::ArchiveError),
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the run crate fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
+    Refused(Vec<Finding>),
+}
+
+/// Everything `trecrate run-crate` needs.
+#[derive(Debug, Clone, Default)]
+pub struct RunCrateOptions {
+    pub dir: PathBuf,
+    /// Where the metadata goes; `None` is `dir/ro-crate-metadata.json`.
+    pub out: Option<PathBuf>,
+    /// The crate's licence (an IRI); `None` takes the run request's `tags.license`, else CC0.
+    pub license: Option<String>,
+    pub assets: AssetDirs,
+    /// The archive to record the run in; `None` records nothing.
+    pub store: Option<PathBuf>,
+    pub force: bool,
+}
+
+impl RunCrateOptions {
+    pub fn metadata_path(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| self.dir.join("ro-crate-metadata.json"))
+    }
+}
+
+/// A written run crate.
+#[derive(Debug, Clone)]
+pub struct RunCrate {
+    pub path: PathBuf,
+    pub loaded: Loaded,
+    /// RECOMMENDED and OPTIONAL findings of the crate's shapes.
+    pub findings: Vec<Finding>,
+    pub archived: Option<Recorded>,
+}
+
+/// Builds and writes the run crate of `options.dir`: load, shape, validate, JSON-LD, write.
+pub fn run_crate(
+    options: &RunCrateOptions,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<RunCrate, RunCrateError> {
+    if !options.dir.is_dir() {
+        return Err(RunCrateError::NotADirectory(options.dir.clone()));
+    }
+    if let Some(license) = &options.license {
+        if oxigraph::model::NamedNode::new(license.as_str()).is_err() {
+            return Err(RunCrateError::License(license.clone()));
+        }
+    }
+    let archive = match &options.store {
+        Some(path) => Some(Archive::open(path, true)?),
+        None => None,
+    };
+    let assets = RunAssets::load(&options.assets)?;
+
+    on_event(Event::Stage(
+        "reading the run directory into the triple store",
+    ));
+    let source = Store::new()?;
+    let loaded = run_dir::load(&source, &options.dir, options.license.as_deref())?;
+    let base = crate_base(&loaded.run_id);
+
+    on_event(Event::Stage(
+        "building the Workflow Run Crate graph (SPARQL CONSTRUCT)",
+    ));
+    let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
+
+    on_event(Event::Stage("checking the crate graph (SHACL)"));
+    let shapes = Shapes::parse(
+        assets
+            .shapes
+            .iter()
+            .map(|a| (a.name.as_str(), a.text.as_str())),
+        &base,
+    )?;
+    let findings = shapes.validate(&graph)?;
+    if findings.iter().any(|f| f.level == Level::Required) {
+        return Err(RunCrateError::Refused(findings));
+    }
+
+    on_event(Event::Stage("writing JSON-LD"));
+    let context = jsonld::Context::of(
+        &[
+            Remote {
+                url: crate::vocab::RO_CRATE_1_1_CONTEXT,
+                file: "ro-crate-1.1.jsonld",
+                document: &assets.ro_crate_context,
+            },
+            Remote {
+                url: "https://w3id.org/ro/terms/workflow-run/context",
+                file: "ro-terms-workflow-run.jsonld",
+                document: &assets.workflow_run_context,
+            },
+            Remote {
+                url: "https://w3id.org/ro/terms/sapporo",
+                file: "ro-terms-sapporo.jsonld",
+                document: &assets.sapporo_context,
+            },
+        ],
+        jsonld::inline_terms("run-crate.jsonld", &assets.inline_context)?,
+    )?;
+    let metadata = jsonld::serialize(&graph, &base, &context)?;
+    let path = options.metadata_path();
+    if let Some(archive) = &archive {
+        let sha256 = crate::package::hex(&sha2::Sha256::digest(metadata.as_bytes()));
+        archive.check(&loaded.run_id, &sha256, options.force)?;
+    }
+    write_atomically(&path, metadata.as_bytes())?;
+
+    let archived = match &archive {
+        Some(archive) => {
+            on_event(Event::Stage("recording the run in the archive"));
+            Some(record(
+                archive,
+                &graph,
+                &base,
+                &loaded,
+                &metadata,
+                options.force,
+            )?)
+        }
+        None => None,
+    };
+    Ok(RunCrate {
+        path,
+        loaded,
+        findings,
+        archived,
+    })
+}
+
+/// The crate graph and a record of the run, into the archive beside the releases.
+fn record(
+    archive: &Archive,
+    graph: &Store,
+    base: &str,
+    loaded: &Loaded,
+    metadata: &str,
+    force: bool,
+) -> Result<Recorded, RunCrateError> {
+    let record = archive::Record {
+        request_id: loaded.run_id.clone(),
+        root: base.to_owned(),
+        metadata_sha256: crate::package::hex(&sha2::Sha256::digest(metadata.as_bytes())),
+        released_at: crate::timestamp::Timestamp::now().as_str().to_owned(),
+        file_count: loaded.files as u64,
+        payload_bytes: loaded.bytes,
+        zip: None,
+        recorded_by: "run-crate",
+    };
+    let triples = graph
+        .iter()
+        .map(|q| q.map(|q| oxigraph::model::Triple::new(q.subject, q.predicate, q.object)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(archive.record(&record, triples, force)?)
+}
+
+/// Writes `bytes` beside `path` and renames it into place: a reader sees the old file or the
+/// new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunCrateError> {
+    let error = |source| RunCrateError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staged = path.with_file_name(format!(".{name}.trecrate-tmp-{}", std::process::id()));
+    std::fs::write(&staged, bytes)
+        .and_then(|()| std::fs::rename(&staged, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&staged);
+            error(e)
+        })
+}
+
+/// For `--on-error-write-stub`: a metadata file that says the generation failed, so that a
+/// service can tell a failure from a crate not yet made, and the cause appended to the run's
+/// stderr.log.
+pub fn write_stub(options: &RunCrateOptions, error: &str) -> Result<(), RunCrateError> {
+    let stub = serde_json::json!({ "@error": error });
+    let mut text = serde_json::to_string_pretty(&stub).unwrap_or_default();
+    text.push('\n');
+    write_atomically(&options.metadata_path(), text.as_bytes())?;
+    let log = options.dir.join("stderr.log");
+    let line = format!("trecrate run-crate: {error}\n");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
+        .map_err(|source| RunCrateError::Write { path: log, source })
+}
