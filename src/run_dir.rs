@@ -73,11 +73,11 @@ pub const DEFAULT_LICENSE: &str = "https://spdx.org/licenses/CC0-1.0";
 /// overrides the run request's `tags.license`.
 pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, RunDirError> {
     let request_path = dir.join("run_request.json");
-    let text = std::fs::read_to_string(&request_path).map_err(|source| RunDirError::Request {
+    let bytes = read_regular(&request_path).map_err(|source| RunDirError::Request {
         path: request_path.clone(),
         source,
     })?;
-    let request: Value = serde_json::from_str(&text).map_err(|e| RunDirError::Json {
+    let request: Value = serde_json::from_slice(&bytes).map_err(|e| RunDirError::Json {
         path: request_path.clone(),
         message: e.to_string(),
     })?;
@@ -125,9 +125,9 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
         }
     }
     let small = |name: &str| {
-        std::fs::read_to_string(dir.join(name))
+        read_regular(&dir.join(name))
             .ok()
-            .map(|t| t.trim().to_owned())
+            .map(|t| String::from_utf8_lossy(&t).trim().to_owned())
             .filter(|t| !t.is_empty())
     };
     if let Some(state) = small("state.txt") {
@@ -150,7 +150,7 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     if let Some(image) = small("cmd.txt").as_deref().and_then(container_image) {
         g.text(&run, "containerImage", &image);
     }
-    if let Some(tail) = std::fs::read(dir.join("stderr.log")).ok().map(|b| tail(&b)) {
+    if let Some(tail) = read_regular(&dir.join("stderr.log")).ok().map(|b| tail(&b)) {
         g.text(&run, "stderrTail", &tail);
     }
 
@@ -160,10 +160,12 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     for sub in ["exe", "outputs"] {
         walk(&dir.join(sub), sub, &mut paths);
     }
+    // Not followed if a symbolic link: a link could pull a file from outside the run
+    // directory into the crate.
     paths.extend(
         RUN_FILES
             .iter()
-            .filter(|name| dir.join(name).is_file())
+            .filter(|name| dir.join(name).symlink_metadata().is_ok_and(|m| m.is_file()))
             .map(|name| (*name).to_owned()),
     );
     paths.sort();
@@ -248,7 +250,19 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
 }
 
 fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    serde_json::from_slice(&read_regular(path).ok()?).ok()
+}
+
+/// A file's bytes, provided it is a regular file and not a symbolic link, which could lead
+/// out of the run directory.
+fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path.symlink_metadata()?.file_type().is_symlink() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a symbolic link, which is not followed",
+        ));
+    }
+    std::fs::read(path)
 }
 
 /// A JSON string, number or boolean as text; `None` for null, objects and arrays.

@@ -37,3 +37,21 @@ fn a_usage_error_is_reported_by_clap_with_exit_code_2() {
         stderr(&output)
     );
 }
+
+#[test]
+fn run_crate_help_documents_the_layout_profiles_and_exit_codes() {
+    let output = trecrate(&["run-crate", "--help"]);
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "RUN_DIR",
+        "run_request.json",
+        "Workflow Run Crate 0.5",
+        "--on-error-write-stub",
+        "--out <FILE>",
+        "Exit status:",
+        "  2  no run_request.json",
+    ] {
+        assert!(help.contains(needle), "{needle:?} missing from:\n{help}");
+    }
+}

@@ -31,43 +31,13 @@ fn script(name: &str) -> std::path::PathBuf {
 const ROC_VALIDATOR_SKIPS: &str = "ro-crate-1.1_31.2";
 
 fn roc_validator(crate_dir: &Path, cache: &Path) -> Value {
-    let venv_bin = python().parent().unwrap().to_path_buf();
-    let seeded = run_peer(
-        &python(),
-        &[
-            script("seed_rocv_cache.py").as_os_str(),
-            cache.as_os_str(),
-            root().join("context").as_os_str(),
-        ],
-    );
-    assert!(seeded.status.success(), "{}", stderr(&seeded));
-    let output = run_peer(
-        &venv_bin.join("rocrate-validator"),
-        &[
-            OsStr::new("-y"),
-            OsStr::new("--disable-color"),
-            OsStr::new("validate"),
-            OsStr::new("--offline"),
-            OsStr::new("--cache-path"),
-            cache.as_os_str(),
-            OsStr::new("-p"),
-            OsStr::new("ro-crate-1.1"),
-            OsStr::new("-l"),
-            OsStr::new("recommended"),
-            OsStr::new("--skip-checks"),
-            OsStr::new(ROC_VALIDATOR_SKIPS),
-            OsStr::new("--output-format"),
-            OsStr::new("json"),
-            crate_dir.as_os_str(),
-        ],
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "rocrate-validator gave no JSON report ({e}): {stdout}\n{}",
-            stderr(&output)
-        )
-    })
+    common::reference_validator(
+        crate_dir,
+        cache,
+        "ro-crate-1.1",
+        "recommended",
+        &[ROC_VALIDATOR_SKIPS],
+    )
 }
 
 #[test]

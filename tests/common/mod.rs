@@ -394,3 +394,62 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// rocrate-validator's JSON report on `crate_dir` for `profile` at `level`, offline: its
+/// cache is seeded with the bundled contexts. `skips` are check identifiers to skip.
+pub fn reference_validator(
+    crate_dir: &Path,
+    cache: &Path,
+    profile: &str,
+    level: &str,
+    skips: &[&str],
+) -> Value {
+    use std::ffi::OsStr;
+    let seeded = run_peer(
+        &python(),
+        &[
+            root().join("tests/peers/seed_rocv_cache.py").as_os_str(),
+            cache.as_os_str(),
+            root().join("context").as_os_str(),
+        ],
+    );
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let mut args: Vec<&OsStr> = [
+        "-y",
+        "--disable-color",
+        "validate",
+        "--offline",
+        "--cache-path",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    args.push(cache.as_os_str());
+    for arg in ["-p", profile, "-l", level, "--output-format", "json"] {
+        args.push(OsStr::new(arg));
+    }
+    let skipped = skips.join(",");
+    if !skips.is_empty() {
+        args.extend([OsStr::new("--skip-checks"), OsStr::new(&skipped)]);
+    }
+    args.push(crate_dir.as_os_str());
+    let output = run_peer(&python().with_file_name("rocrate-validator"), &args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout[stdout.find('{').unwrap_or(0)..]).unwrap_or_else(|e| {
+        panic!(
+            "rocrate-validator gave no JSON report ({e}): {stdout}\n{}",
+            stderr(&output)
+        )
+    })
+}
+
+/// `trecrate releases --format csv` of the archive at `store`.
+pub fn releases_csv(store: &Path) -> String {
+    let listed = command()
+        .args(["releases", "--format", "csv", "--store"])
+        .arg(store)
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    String::from_utf8_lossy(&listed.stdout).into_owned()
+}
