@@ -305,7 +305,6 @@ pub fn assemble<W: Write>(
 
     let total = package.payload.len();
     let mut bytes_done = 0;
-    let mut buffer = vec![0u8; 1 << 20];
     let window = Window::default();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let next = AtomicUsize::new(0);
@@ -361,7 +360,7 @@ pub fn assemble<W: Write>(
                         zip.add_prepared_file(small.entry).map_err(zip_error)?;
                         small.bytes.len() as u64
                     }
-                    None => stream(file, crate_dir, &mut zip, &mut buffer, &options)?,
+                    None => stream(file, crate_dir, &mut zip, &options)?,
                 };
                 window.advance();
                 bytes_done += size;
@@ -416,12 +415,14 @@ fn prepare(file: &PayloadFile, options: SimpleFileOptions) -> Result<Prepared, P
     })
 }
 
-/// A large file: read once through `buffer`, hashed, copied and written to the zip as it goes.
+/// A large file, read once: one thread reads and hashes it, this one writes the copy and the
+/// zip entry (which computes the entry's CRC and the zip's own sha256), so that both cores
+/// work. At most [`CHUNKS`] buffers of [`CHUNK`] bytes are in flight: memory stays bounded
+/// whatever the file size.
 fn stream<W: Write + std::io::Seek>(
     file: &PayloadFile,
     crate_dir: Option<&Path>,
     zip: &mut ZipWriter<W>,
-    buffer: &mut [u8],
     options: &dyn Fn(&str, u64) -> SimpleFileOptions,
 ) -> Result<u64, PackageError> {
     let target = crate_dir.map_or_else(
@@ -441,24 +442,50 @@ fn stream<W: Write + std::io::Seek>(
         path: target.clone(),
         source,
     })?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    loop {
-        let n = input.read(buffer).map_err(io(&file.source))?;
-        if n == 0 {
-            break;
+    let (size, sha256) = std::thread::scope(|scope| {
+        // Declared in here, so that an early return drops them and the reader stops.
+        let (full, filled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
+        let (empty, recycled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
+        for _ in 0..CHUNKS {
+            let _ = empty.send(Vec::with_capacity(CHUNK));
         }
-        let chunk = &buffer[..n];
-        hasher.update(chunk);
-        if let Some(output) = &mut output {
-            output.write_all(chunk).map_err(io(&target))?;
+        let reader = scope.spawn(move || -> std::io::Result<(u64, String)> {
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            while let Ok(mut chunk) = recycled.recv() {
+                chunk.resize(CHUNK, 0);
+                let n = input.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                chunk.truncate(n);
+                hasher.update(&chunk);
+                size += n as u64;
+                if full.send(chunk).is_err() {
+                    break;
+                }
+            }
+            Ok((size, hex(&hasher.finalize())))
+        });
+        for chunk in filled {
+            if let Some(output) = &mut output {
+                output.write_all(&chunk).map_err(io(&target))?;
+            }
+            zip.write_all(&chunk).map_err(io(&target))?;
+            let _ = empty.send(chunk);
         }
-        zip.write_all(chunk).map_err(io(&target))?;
-        size += n as u64;
-    }
-    check(file, size, &hex(&hasher.finalize()))?;
+        reader
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the reading thread stopped")))
+            .map_err(io(&file.source))
+    })?;
+    check(file, size, &sha256)?;
     Ok(size)
 }
+
+/// The buffers of [`stream`]: 4 x 1 MiB.
+const CHUNK: usize = 1 << 20;
+const CHUNKS: usize = 4;
 
 /// Refuses bytes that are not those the export describes.
 pub(crate) fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), PackageError> {
