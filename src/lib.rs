@@ -171,8 +171,11 @@ pub fn release(
     let metadata_sha256 = package::hex(&sha2::Sha256::digest(built.metadata.as_bytes()));
     if let Some(archive) = &archive {
         archive.check(&built.export.request.id, &metadata_sha256, options.force)?;
+    } else {
+        // Only the archive needs the crate graph again: freed before the payload pass.
+        drop(std::mem::replace(&mut built.graph, Store::new()?));
     }
-    // The fetched files live until the release is written, and are removed however it ends.
+    // The fetched live until the release is written, and are removed however it ends.
     let _scratch = match &options.quarantine {
         Location::Bucket(url) => {
             on_event(Event::Stage("fetching and checking the approved files"));
@@ -293,6 +296,8 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
 
     on_event(Event::Stage("finding the approved files in the quarantine"));
     let payload = payload(&source, &base, &quarantine)?;
+    // The export's graph has served its purpose; at 100,000 files it holds a million quads.
+    drop(source);
 
     on_event(Event::Stage("rendering the preview"));
     let preview = preview::render(&graph, &assets, &base)?;
