@@ -175,7 +175,7 @@ pub fn release(
         // Only the archive needs the crate graph again: freed before the payload pass.
         drop(std::mem::replace(&mut built.graph, Store::new()?));
     }
-    // The fetched live until the release is written, and are removed however it ends.
+    // The fetched files live until the release is written, and are removed however it ends.
     let _scratch = match &options.quarantine {
         Location::Bucket(url) => {
             on_event(Event::Stage("fetching and checking the approved files"));
