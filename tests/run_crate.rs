@@ -317,24 +317,38 @@ fn a_workflow_missing_on_disk_is_named_by_its_url() {
 
 #[test]
 fn files_listed_but_gone_are_skipped_and_unreadable_ones_lose_only_what_needs_reading() {
-    let scratch = Scratch::new("run-crate-unreadable");
+    use std::os::unix::fs::PermissionsExt;
+    let open_to_all = |p: &Path| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+    };
+    // Root reads anything: the run is then made by nobody, with its own copy of the binary,
+    // in a directory under the system's temporary directory (the checkout may be where
+    // nobody cannot go).
+    let root_user = is_root();
+    let scratch = if root_user {
+        let dir = std::env::temp_dir().join(format!("trecrate-unreadable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    } else {
+        Scratch::new("run-crate-unreadable")
+    };
     let dir = small_run(&scratch, "run");
     let secret = dir.join("outputs/secret.txt");
     std::fs::write(&secret, "not for you\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
-    // Root reads anything: run as nobody then, in directories nobody may write to.
-    let mut cmd = if is_root() {
+    open_to_all(scratch.path());
+    open_to_all(&dir);
+    let mut cmd = if root_user {
+        let program = scratch.join("trecrate");
+        std::fs::copy(env!("CARGO_BIN_EXE_trecrate"), &program).unwrap();
         let mut c = std::process::Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(env!("CARGO_BIN_EXE_trecrate"));
+            .arg(program);
         c
     } else {
         std::process::Command::new(env!("CARGO_BIN_EXE_trecrate"))
     };
-    for p in [scratch.path(), dir.as_path()] {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
     let out = cmd
         .env("SOURCE_DATE_EPOCH", "1767225600")
         .args(["run-crate", "--quiet"])
