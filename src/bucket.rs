@@ -82,6 +82,15 @@ impl BucketError {
     }
 }
 
+/// The key as it is: `Key::from` would percent-encode the characters AWS advises against
+/// (`#`, `~`, `%`, ...) and so name another object.
+fn object_key(key: &str) -> Result<Key, BucketError> {
+    Key::parse(key).map_err(|e| BucketError::Url {
+        url: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
 /// What a user needs from a failed request: `Code: Message` from an S3 error body, else the
 /// innermost cause, with the number of retries when there were some.
 fn reason(error: &object_store::Error) -> String {
@@ -397,7 +406,7 @@ impl Bucket<'_> {
         };
         let object = self
             .store
-            .get(&Key::from(key.as_str()))
+            .get(&object_key(&key)?)
             .await
             .map_err(|e| located(BucketError::of(url.clone(), "download", e)))?;
         if let Some(parent) = local.parent() {
@@ -443,6 +452,7 @@ impl Bucket<'_> {
         let zip_key = format!("{}{name}.zip", self.url.prefix);
         let record_key = format!("{}{name}.release.json", self.url.prefix);
         let (zip_url, record_url) = (self.url.url_of(&zip_key), self.url.url_of(&record_key));
+        let (zip_object, record_object) = (object_key(&zip_key)?, object_key(&record_key)?);
 
         if let Some((size, existing)) = self.existing(&zip_key, &record_key)? {
             // Zips are reproducible: zipping again, into nothing, tells whether the bytes
@@ -476,16 +486,15 @@ impl Bucket<'_> {
 
         let (zipped, etag) = self.upload_zip(package, &zip_key, on_file)?;
         let record = package.record(&zipped, Some(zip_url.clone()), etag);
-        let put = self.runtime.block_on(
-            self.store
-                .put(&Key::from(record_key.as_str()), record.to_json().into()),
-        );
+        let put = self
+            .runtime
+            .block_on(self.store.put(&record_object, record.to_json().into()));
         if let Err(e) = put {
             // A zip without its record is not a release: take it away again, and a record
             // of an earlier zip with it.
             let _ = self.runtime.block_on(async {
-                let _ = self.store.delete(&Key::from(zip_key.as_str())).await;
-                self.store.delete(&Key::from(record_key.as_str())).await
+                let _ = self.store.delete(&zip_object).await;
+                self.store.delete(&record_object).await
             });
             return Err(BucketError::of(
                 record_url,
@@ -508,7 +517,9 @@ impl Bucket<'_> {
         zip_key: &str,
         record_key: &str,
     ) -> Result<Option<(u64, Option<ReleaseRecord>)>, BucketError> {
-        let head = self.runtime.block_on(self.store.head(&Key::from(zip_key)));
+        let head = self
+            .runtime
+            .block_on(self.store.head(&object_key(zip_key)?));
         let meta = match head {
             Ok(meta) => meta,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
@@ -521,7 +532,7 @@ impl Bucket<'_> {
             }
         };
         let record = self.runtime.block_on(async {
-            let object = self.store.get(&Key::from(record_key)).await.ok()?;
+            let object = self.store.get(&object_key(record_key).ok()?).await.ok()?;
             let bytes = object.bytes().await.ok()?;
             serde_json::from_slice::<ReleaseRecord>(&bytes).ok()
         });
@@ -538,7 +549,7 @@ impl Bucket<'_> {
         let zip_url = self.url.url_of(zip_key);
         let upload = self
             .runtime
-            .block_on(self.store.put_multipart(&Key::from(zip_key)))
+            .block_on(self.store.put_multipart(&object_key(zip_key)?))
             .map_err(|e| BucketError::of(zip_url.clone(), "starting the upload", e))?;
         let mut parts = Parts {
             runtime: self.runtime,

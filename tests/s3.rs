@@ -168,6 +168,14 @@ fn assert_nothing_left(moto: &Moto, run: &Run) {
 #[test]
 fn release_from_a_quarantine_bucket_to_a_release_bucket() {
     let f = Fixture::new("s3-release");
+    // A key with characters S3 advises against, which a client must not re-encode.
+    let odd = "obj-003/v1/cohort summary #1~[a].md";
+    std::fs::rename(
+        f.quarantine.join("obj-003/v1/cohort_summary.md"),
+        f.quarantine.join(odd),
+    )
+    .unwrap();
+    f.edit(|export| export["objects"][2]["versions"][0]["path"] = odd.into());
     let moto = Moto::start(&f);
     let run = Run::new(&f);
     let store = f.scratch.join("archive");
