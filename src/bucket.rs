@@ -332,8 +332,10 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// A new directory under the system's temporary directory (`TMPDIR`).
+    /// A new directory under the system's temporary directory (`TMPDIR`), after removing
+    /// those that killed runs left there.
     pub fn create() -> Result<Self, BucketError> {
+        package::remove_abandoned(&std::env::temp_dir(), "trecrate-fetch-");
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());

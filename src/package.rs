@@ -635,7 +635,7 @@ impl Staging {
             missing = dir.parent();
         }
         std::fs::create_dir_all(out).map_err(io(out))?;
-        remove_abandoned(out, name);
+        remove_abandoned(out, &format!(".{name}{STAGING_MARK}"));
         let dir = out.join(format!(".{name}{STAGING_MARK}{}", std::process::id()));
         let staging = Staging { dir, created };
         if staging.dir.exists() {
@@ -688,25 +688,26 @@ impl Drop for Staging {
     }
 }
 
-/// Removes staging directories of the same release left by runs that were killed: those whose
-/// process no longer exists. A live run's directory is never touched.
-fn remove_abandoned(out: &Path, name: &str) {
-    let prefix = format!(".{name}{STAGING_MARK}");
+/// Removes the directories under `dir` named `{prefix}{pid}` or `{prefix}{pid}-...` that runs
+/// which were killed left behind: those whose process no longer exists. A live run's
+/// directory is never touched.
+pub(crate) fn remove_abandoned(dir: &Path, prefix: &str) {
     // Without /proc there is no telling a dead run from a live one: leave everything.
     let Some(entries) = Path::new("/proc/self")
         .exists()
-        .then(|| std::fs::read_dir(out).ok())
+        .then(|| std::fs::read_dir(dir).ok())
         .flatten()
     else {
         return;
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
             continue;
         };
+        let pid = rest.split('-').next().unwrap_or_default();
         let alive = Path::new("/proc").join(pid).exists();
-        if !alive && pid.bytes().all(|c| c.is_ascii_digit()) {
+        if !alive && !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -282,6 +282,10 @@ fn a_wrong_checksum_in_quarantine_is_refused_before_anything_is_uploaded() {
         tampered.to_str().unwrap(),
     ]);
     let run = Run::new(&f);
+    // What a killed run left (no process has this id): removed by the next run.
+    let abandoned = run.tmp.join("trecrate-fetch-4000000000-1/data");
+    std::fs::create_dir_all(&abandoned).unwrap();
+    std::fs::write(abandoned.join("x.csv"), "left behind").unwrap();
     let out = run.bucket_to_bucket(&f, &moto, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
