@@ -77,10 +77,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// A copy of the corpus's sapporo run, without the crate another implementation wrote.
+/// A copy of the corpus's sapporo run (tests/corpus/SOURCES.md), without the crate another
+/// implementation wrote.
 fn corpus_run(scratch: &Scratch) -> PathBuf {
     let dir = scratch.join("run");
-    common::copy_dir(&root().join("../shared/corpus/sapporo/run-crate"), &dir);
+    common::copy_dir(&root().join("tests/corpus/sapporo/run-crate"), &dir);
     std::fs::remove_file(dir.join("ro-crate-metadata.json")).unwrap();
     dir
 }
