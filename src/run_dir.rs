@@ -169,8 +169,36 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
             .map(|name| (*name).to_owned()),
     );
     paths.sort();
+    // Reading and hashing is the slow part, so the cores take the files one at a time (a few
+    // large outputs must not all land on one core); the facts are then added in path order.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut facts: Vec<Option<FileFacts>> = (0..paths.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let running: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else {
+                            return done;
+                        };
+                        done.push((i, FileFacts::of(&dir.join(path))));
+                    }
+                })
+            })
+            .collect();
+        for worker in running {
+            // A worker that stopped leaves the files it took without facts, never misplaced.
+            for (i, file_facts) in worker.join().unwrap_or_default() {
+                facts[i] = Some(file_facts);
+            }
+        }
+    });
     let mut bytes = 0;
-    for (i, path) in paths.iter().enumerate() {
+    for (i, (path, facts)) in paths.iter().zip(facts).enumerate() {
+        let facts = facts.unwrap_or_default();
         let node = g.node(&format!("files/{i}"));
         g.class(&node, "File");
         g.link(&run, "file", &node);
@@ -184,7 +212,6 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
         if let Some(compression) = compression {
             g.text(&node, "compression", &compression);
         }
-        let facts = FileFacts::of(&dir.join(path));
         if let Some(size) = facts.size {
             bytes += size;
             g.integer(&node, "size", size);
