@@ -331,6 +331,14 @@ fn refuse_conflict(
 }
 
 /// The named graph of one crate version.
+/// The triples of `graph`'s default graph, as [`Archive::record`] takes them.
+pub fn triples_of(graph: &Store) -> Result<Vec<Triple>, StorageError> {
+    graph
+        .iter()
+        .map(|q| q.map(|q| Triple::new(q.subject, q.predicate, q.object)))
+        .collect()
+}
+
 pub fn graph_name(request_id: &str, metadata_sha256: &str) -> NamedNode {
     NamedNode::new_unchecked(format!(
         "urn:trecrate:release:{}:{metadata_sha256}",

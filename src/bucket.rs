@@ -12,7 +12,7 @@
 
 use crate::package::{self, OnFile, Package, PackageError, PayloadFile, ReleaseRecord};
 use futures::StreamExt;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as Key;
 use object_store::{BackoffConfig, ObjectStoreExt, RetryConfig};
 use sha2::{Digest, Sha256};
@@ -286,12 +286,11 @@ impl Client {
         if let Some(secret) = &c.secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let endpoint = c
-            .endpoint
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-            .or_else(|| std::env::var("AWS_ENDPOINT").ok());
-        // A plain-http endpoint is the user's explicit choice (a local S3 server).
+        // The endpoint the builder will use, from the flag or the environment it read; a
+        // plain-http one is the user's explicit choice (a local S3 server).
+        let endpoint = [AmazonS3ConfigKey::S3Endpoint, AmazonS3ConfigKey::Endpoint]
+            .iter()
+            .find_map(|key| builder.get_config_value(key));
         if endpoint.is_some_and(|e| e.starts_with("http://")) {
             builder = builder.with_allow_http(true);
         }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 /// Bundled documents by canonical URL (https, no `.jsonld` suffix).
 const BUNDLED: &[(&str, &str)] = &[
     (
-        "https://w3id.org/ro/crate/1.1/context",
+        crate::vocab::RO_CRATE_1_1_CONTEXT,
         include_str!("../context/ro-crate-1.1.jsonld"),
     ),
     (
@@ -21,7 +21,7 @@ const BUNDLED: &[(&str, &str)] = &[
         include_str!("../context/ro-crate-1.3.jsonld"),
     ),
     (
-        "https://w3id.org/ro/terms/workflow-run/context",
+        crate::vocab::WORKFLOW_RUN_CONTEXT,
         include_str!("../context/ro-terms-workflow-run.jsonld"),
     ),
     (
@@ -29,7 +29,7 @@ const BUNDLED: &[(&str, &str)] = &[
         include_str!("../context/ro-terms-workflow-run.jsonld"),
     ),
     (
-        "https://w3id.org/ro/terms/sapporo",
+        crate::vocab::SAPPORO_CONTEXT,
         include_str!("../context/ro-terms-sapporo.jsonld"),
     ),
     (

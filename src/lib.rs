@@ -40,7 +40,7 @@ use oxigraph::store::Store;
 use package::{Package, PayloadFile, ReleaseRecord, Written};
 use quarantine::Quarantine;
 use sha2::Digest;
-use shacl::{Finding, Level, Shapes};
+use shacl::{Finding, Level};
 use std::path::PathBuf;
 
 /// Everything `trecrate release` needs.
@@ -252,12 +252,7 @@ fn record(
         }),
         recorded_by: "release",
     };
-    let triples = built
-        .graph
-        .iter()
-        .map(|q| q.map(|q| oxigraph::model::Triple::new(q.subject, q.predicate, q.object)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(archive.record(&record, triples, force)?)
+    Ok(archive.record(&record, archive::triples_of(&built.graph)?, force)?)
 }
 
 /// Every stage before the payload is read: nothing is written to disk.
@@ -282,14 +277,7 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
     on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
-    let shapes = Shapes::parse(
-        assets
-            .shapes
-            .iter()
-            .map(|a| (a.name.as_str(), a.text.as_str())),
-        &base,
-    )?;
-    let findings = shapes.validate(&graph)?;
+    let findings = shacl::check(&assets.shapes, &graph, &base)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(Error::Refused(findings));
     }

@@ -41,12 +41,19 @@ fn main() -> ExitCode {
 fn fail(error: &dyn std::error::Error, code: u8) -> ExitCode {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "trecrate: error: {error}");
-    let mut source = error.source();
-    while let Some(cause) = source {
+    for cause in causes(error).skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
-        source = cause.source();
     }
     ExitCode::from(code)
+}
+
+/// `error` and the errors that caused it, outermost first.
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'a),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'a)> {
+    std::iter::successors(Some(error), |e| {
+        e.source().map(|s| s as &(dyn std::error::Error + 'a))
+    })
 }
 
 fn store_path(arg: &StoreArg) -> Result<PathBuf, ExitCode> {
@@ -606,12 +613,10 @@ fn run_crate(args: RunCrateArgs) -> ExitCode {
                 }
             }
             if args.on_error_write_stub {
-                let mut cause = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(s) = source {
-                    cause.push_str(&format!(": {s}"));
-                    source = s.source();
-                }
+                let cause = causes(&error)
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(": ");
                 if let Err(e) = trecrate::run_crate::write_stub(&options, &cause) {
                     fail(&e, 2);
                 }

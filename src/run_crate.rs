@@ -10,7 +10,7 @@ use crate::archive::{self, Archive, Recorded};
 use crate::assets::{AssetDirs, RunAssets};
 use crate::jsonld::{self, Remote};
 use crate::run_dir::{self, Loaded};
-use crate::shacl::{Finding, Level, Shapes};
+use crate::shacl::{self, Finding, Level};
 use crate::{crate_base, shape, Event};
 use oxigraph::store::Store;
 use sha2::Digest;
@@ -110,14 +110,7 @@ pub fn run_crate(
     let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
     on_event(Event::Stage("checking the crate graph (SHACL)"));
-    let shapes = Shapes::parse(
-        assets
-            .shapes
-            .iter()
-            .map(|a| (a.name.as_str(), a.text.as_str())),
-        &base,
-    )?;
-    let findings = shapes.validate(&graph)?;
+    let findings = shacl::check(&assets.shapes, &graph, &base)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(RunCrateError::Refused(findings));
     }
@@ -131,12 +124,12 @@ pub fn run_crate(
                 document: &assets.ro_crate_context,
             },
             Remote {
-                url: "https://w3id.org/ro/terms/workflow-run/context",
+                url: crate::vocab::WORKFLOW_RUN_CONTEXT,
                 file: "ro-terms-workflow-run.jsonld",
                 document: &assets.workflow_run_context,
             },
             Remote {
-                url: "https://w3id.org/ro/terms/sapporo",
+                url: crate::vocab::SAPPORO_CONTEXT,
                 file: "ro-terms-sapporo.jsonld",
                 document: &assets.sapporo_context,
             },
@@ -145,9 +138,9 @@ pub fn run_crate(
     )?;
     let metadata = jsonld::serialize(&graph, &base, &context)?;
     let path = options.metadata_path();
+    let metadata_sha256 = crate::package::hex(&sha2::Sha256::digest(metadata.as_bytes()));
     if let Some(archive) = &archive {
-        let sha256 = crate::package::hex(&sha2::Sha256::digest(metadata.as_bytes()));
-        archive.check(&loaded.run_id, &sha256, options.force)?;
+        archive.check(&loaded.run_id, &metadata_sha256, options.force)?;
     }
     write_atomically(&path, metadata.as_bytes())?;
 
@@ -159,7 +152,7 @@ pub fn run_crate(
                 &graph,
                 &base,
                 &loaded,
-                &metadata,
+                &metadata_sha256,
                 options.force,
             )?)
         }
@@ -179,24 +172,20 @@ fn record(
     graph: &Store,
     base: &str,
     loaded: &Loaded,
-    metadata: &str,
+    metadata_sha256: &str,
     force: bool,
 ) -> Result<Recorded, RunCrateError> {
     let record = archive::Record {
         request_id: loaded.run_id.clone(),
         root: base.to_owned(),
-        metadata_sha256: crate::package::hex(&sha2::Sha256::digest(metadata.as_bytes())),
+        metadata_sha256: metadata_sha256.to_owned(),
         released_at: crate::timestamp::Timestamp::now().as_str().to_owned(),
         file_count: loaded.files as u64,
         payload_bytes: loaded.bytes,
         zip: None,
         recorded_by: "run-crate",
     };
-    let triples = graph
-        .iter()
-        .map(|q| q.map(|q| oxigraph::model::Triple::new(q.subject, q.predicate, q.object)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(archive.record(&record, triples, force)?)
+    Ok(archive.record(&record, archive::triples_of(graph)?, force)?)
 }
 
 /// Writes `bytes` beside `path` and renames it into place: a reader sees the old file or the

@@ -53,10 +53,9 @@ const RUN_FILES: [&str; 6] = [
     "multiqc_general_stats.json",
 ];
 
-/// The run id: runtime_info.json's, else the directory's name.
-pub fn run_id(dir: &Path) -> String {
-    read_json(&dir.join("runtime_info.json"))
-        .and_then(|info| info["run_id"].as_str().map(str::to_owned))
+/// The run id: runtime_info.json's (`info`), else the directory's name.
+fn run_id(dir: &Path, info: Option<&Value>) -> String {
+    info.and_then(|info| info["run_id"].as_str().map(str::to_owned))
         .unwrap_or_else(|| {
             dir.canonicalize()
                 .ok()
@@ -90,7 +89,8 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     let mut g = SourceGraph::new(vocab::RUN, "urn:trecrate:run:");
     let run = g.node("run");
     g.class(&run, "Run");
-    let run_id = run_id(dir);
+    let info = read_json(&dir.join("runtime_info.json"));
+    let run_id = run_id(dir, info.as_ref());
     g.text(&run, "id", &run_id);
     // Times are plain strings, as RO-Crate writes them (an xsd:dateTime literal would
     // compact to a typed value object).
@@ -117,7 +117,7 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
             g.text(&run, property, &value);
         }
     }
-    if let Some(info) = read_json(&dir.join("runtime_info.json")) {
+    if let Some(info) = &info {
         for (key, property) in [("sapporo_version", "wesVersion"), ("base_url", "baseUrl")] {
             if let Some(value) = scalar(&info[key]) {
                 g.text(&run, property, &value);

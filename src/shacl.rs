@@ -181,6 +181,20 @@ impl Constraints {
     }
 }
 
+/// The findings of the shapes documents `assets` on the default graph of `graph`, a crate
+/// graph whose root is `base`: what a pipeline checks its own output with.
+pub fn check(
+    assets: &[crate::assets::Asset],
+    graph: &Store,
+    base: &str,
+) -> Result<Vec<Finding>, ShaclError> {
+    Shapes::parse(
+        assets.iter().map(|a| (a.name.as_str(), a.text.as_str())),
+        base,
+    )?
+    .validate(graph)
+}
+
 impl Shapes {
     /// Parses Turtle shapes files given as `(name, text)`; `name` is only used in messages.
     /// `base` is the IRI of the crate root the shapes will check.

@@ -12,6 +12,9 @@ pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
 pub const SCHEMA: &str = "http://schema.org/";
 /// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
 pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
+/// The contexts a run crate names after RO-Crate 1.1's (ro-terms workflow-run and sapporo).
+pub const WORKFLOW_RUN_CONTEXT: &str = "https://w3id.org/ro/terms/workflow-run/context";
+pub const SAPPORO_CONTEXT: &str = "https://w3id.org/ro/terms/sapporo";
 
 /// Prefixes findings use to show property IRIs (`schema:name`); reports expand them back.
 pub const DISPLAY_PREFIXES: [(&str, &str); 4] = [

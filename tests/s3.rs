@@ -102,6 +102,11 @@ impl Moto {
         std::fs::read(to).unwrap()
     }
 
+    /// The release record in the release bucket, downloaded to `to`.
+    fn record(&self, to: &Path) -> Value {
+        serde_json::from_slice(&self.download("release-bucket", RECORD_KEY, to)).unwrap()
+    }
+
     /// How many requests the server logged whose line contains `needle`.
     fn requests(&self, needle: &str) -> usize {
         self.server
@@ -198,12 +203,7 @@ fn release_from_a_quarantine_bucket_to_a_release_bucket() {
 
     // The record, next to the zip, describes exactly the bytes in the bucket.
     let zip = moto.download("release-bucket", ZIP_KEY, &f.scratch.join("dl.zip"));
-    let record: Value = serde_json::from_slice(&moto.download(
-        "release-bucket",
-        RECORD_KEY,
-        &f.scratch.join("dl.json"),
-    ))
-    .unwrap();
+    let record = moto.record(&f.scratch.join("dl.json"));
     assert_eq!(record["zip"]["sha256"], sha256_hex(&zip));
     assert_eq!(record["zip"]["size"], zip.len());
     assert_eq!(
@@ -259,12 +259,7 @@ fn release_from_a_quarantine_bucket_to_a_release_bucket() {
     assert!(forced.status.success(), "{}", stderr(&forced));
     let replaced = moto.download("release-bucket", ZIP_KEY, &f.scratch.join("dl2.zip"));
     assert_ne!(replaced, zip);
-    let record: Value = serde_json::from_slice(&moto.download(
-        "release-bucket",
-        RECORD_KEY,
-        &f.scratch.join("dl2.json"),
-    ))
-    .unwrap();
+    let record = moto.record(&f.scratch.join("dl2.json"));
     assert_eq!(record["zip"]["sha256"], sha256_hex(&replaced));
     assert_eq!(run.leftovers(), Vec::<String>::new());
 }
