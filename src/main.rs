@@ -23,6 +23,11 @@ use trecrate::shacl::Finding;
 use trecrate::validate::{Profile, ValidateOptions};
 use trecrate::{Delivered, Error, Event, ReleaseOptions};
 
+/// The pipeline allocates and frees millions of small terms and JSON nodes; glibc's malloc
+/// spent about a fifth of a 10,000-file release in its free lists (perf, bench/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
