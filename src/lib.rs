@@ -109,7 +109,8 @@ pub enum Error {
 
 /// A release built in memory: everything but the bytes of the payload.
 pub struct Built {
-    pub export: Export,
+    /// The export's request; the rest of the export is in the crate graph by now.
+    pub request: export::Request,
     /// The crate's root IRI while it is RDF; see [`crate_base`].
     pub base: String,
     /// The RO-Crate graph, as the default graph of an in-memory store.
@@ -170,7 +171,7 @@ pub fn release(
     let mut built = build(options, on_event)?;
     let metadata_sha256 = package::hex(&sha2::Sha256::digest(built.metadata.as_bytes()));
     if let Some(archive) = &archive {
-        archive.check(&built.export.request.id, &metadata_sha256, options.force)?;
+        archive.check(&built.request.id, &metadata_sha256, options.force)?;
     } else {
         // Only the archive needs the crate graph again: freed before the payload pass.
         drop(std::mem::replace(&mut built.graph, Store::new()?));
@@ -190,11 +191,11 @@ pub fn release(
         Location::Dir(_) => None,
     };
     let package = Package {
-        request_id: &built.export.request.id,
+        request_id: &built.request.id,
         metadata: &built.metadata,
         preview: &built.preview,
         payload: &built.payload,
-        date: &built.export.request.approved_at,
+        date: &built.request.approved_at,
         deflate_level: options.deflate_level,
     };
     on_event(Event::Stage(match &options.out {
@@ -270,6 +271,8 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     on_event(Event::Stage("loading the export into the triple store"));
     let source = Store::new()?;
     load::load(&source, &export, &options.publisher)?;
+    // From here on the source graph says everything the export did.
+    let request = export.into_request();
 
     on_event(Event::Stage(
         "building the RO-Crate graph (SPARQL CONSTRUCT)",
@@ -300,7 +303,7 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     )?;
     let metadata = jsonld::serialize(&graph, &base, &context)?;
     Ok(Built {
-        export,
+        request,
         base,
         graph,
         metadata,
