@@ -25,6 +25,11 @@ use trecrate::{Delivered, Error, Event, ReleaseOptions};
 
 /// The pipeline allocates and frees millions of small terms and JSON nodes; glibc's malloc
 /// spent about a fifth of a 10,000-file release in its free lists (perf, bench/RESULTS.md).
+///
+/// mimalloc also replaces `malloc` for the C and C++ code (its `override` feature): oxigraph
+/// frees RocksDB's C-allocated error messages with the Rust allocator, and with two different
+/// allocators that crashed every RocksDB error, such as an archive locked by `trecrate serve`
+/// (tests/endpoint.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
