@@ -86,7 +86,7 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
             message: "expected an object".into(),
         });
     }
-    let mut g = SourceGraph::new(vocab::RUN, "urn:trecrate:run:");
+    let mut g = SourceGraph::new(store, vocab::RUN, "urn:trecrate:run:")?;
     let run = g.node("run");
     g.class(&run, "Run");
     let info = read_json(&dir.join("runtime_info.json"));
@@ -135,7 +135,7 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     }
     if let Some(code) = small("exit_code.txt") {
         match code.parse::<i64>() {
-            Ok(n) => g.push(&run, "exitCode", Literal::from(n)),
+            Ok(n) => g.push(&run, "exitCode", &Literal::from(n)),
             Err(_) => g.text(&run, "exitCodeText", &code),
         }
     }
@@ -268,7 +268,7 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     }
 
     let files = paths.len();
-    store.extend(g.quads)?;
+    g.commit()?;
     Ok(Loaded {
         run_id,
         files,
