@@ -165,7 +165,7 @@ pub struct Checked {
 /// [`validate`], keeping what it read.
 pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, ValidateError> {
     let start = Instant::now();
-    let mut opened = Opened::open(path, options.max_metadata_bytes)?;
+    let mut opened = Opened::open(path, options.max_metadata_bytes, !options.metadata_only)?;
     let mut findings = std::mem::take(&mut opened.findings);
     let mut checks: BTreeSet<String> = FORM_CHECKS.iter().map(|s| s.to_string()).collect();
 
@@ -263,10 +263,7 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
 /// queries use for "the metadata descriptor".
 fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
     let contexts = Arc::new(contexts.clone());
-    let mut used = std::collections::HashSet::new();
-    if let Ok(document) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        crate::contexts::names_in(&document, &mut used);
-    }
+    let used = crate::contexts::names_in_json(bytes);
     let parser = RdfParser::from_format(RdfFormat::JsonLd {
         profile: JsonLdProfileSet::empty(),
     })

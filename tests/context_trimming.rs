@@ -8,7 +8,7 @@ mod common;
 use oxigraph::io::{JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use trecrate::contexts::{names_in, Contexts};
+use trecrate::contexts::{names_in_json, Contexts};
 
 /// The document's quads, its contexts served whole or, given `used`, trimmed to it.
 fn quads(
@@ -78,11 +78,10 @@ fn trimmed_contexts_give_the_same_graph() {
     let mut compared = 0;
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
-        let Ok(document) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        if serde_json::from_slice::<serde_json::Value>(&bytes).is_err() {
             continue;
-        };
-        let mut used = HashSet::new();
-        names_in(&document, &mut used);
+        }
+        let used = names_in_json(&bytes);
         let whole = quads(&bytes, &contexts, None);
         let trimmed = quads(&bytes, &contexts, Some(used));
         assert_eq!(whole, trimmed, "{}", file.display());
