@@ -330,7 +330,6 @@ fn refuse_conflict(
     }
 }
 
-/// The named graph of one crate version.
 /// The triples of `graph`'s default graph, as [`Archive::record`] takes them.
 pub fn triples_of(graph: &Store) -> Result<Vec<Triple>, StorageError> {
     graph
@@ -339,6 +338,7 @@ pub fn triples_of(graph: &Store) -> Result<Vec<Triple>, StorageError> {
         .collect()
 }
 
+/// The named graph of one crate version.
 pub fn graph_name(request_id: &str, metadata_sha256: &str) -> NamedNode {
     NamedNode::new_unchecked(format!(
         "urn:trecrate:release:{}:{metadata_sha256}",

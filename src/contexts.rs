@@ -172,17 +172,9 @@ fn is_prefix(definition: &Value) -> bool {
 
 /// Every object key and string value of a document: the names it may use as terms.
 fn names_in(document: &Value, names: &mut HashSet<String>) {
-    match document {
-        Value::String(s) => add_name(s, names),
-        Value::Array(items) => items.iter().for_each(|v| names_in(v, names)),
-        Value::Object(map) => {
-            for (key, value) in map {
-                add_name(key, names);
-                names_in(value, names);
-            }
-        }
-        _ => {}
-    }
+    use serde::de::DeserializeSeed;
+    // Walking a parsed value cannot fail.
+    let _ = Names(names).deserialize(document);
 }
 
 /// [`names_in`] for a document still in its bytes, read without building its tree: for a
@@ -209,7 +201,7 @@ fn add_name(name: &str, names: &mut HashSet<String>) {
     }
 }
 
-/// Walks a JSON value, adding its keys and strings to the set.
+/// Walks a JSON document, parsed or in its bytes, adding its keys and strings to the set.
 struct Names<'s>(&'s mut HashSet<String>);
 
 impl<'de> serde::de::DeserializeSeed<'de> for Names<'_> {

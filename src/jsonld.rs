@@ -362,9 +362,8 @@ impl SimpleCompactor {
     /// compacted documents in between: at 100,000 files those were three trees of two million
     /// JSON values each. `tests/jsonld_equivalence.rs` holds it to the library's output.
     fn document(&self, graph: &Store, base: &str, context: &Context) -> Result<Value, JsonLdError> {
-        let id =
-            |iri: &str| Value::String(absolute_id(self.iri(iri, false, base), &context.prefixes));
-        let mut nodes: Vec<((u8, String), Value)> = subjects(graph)?
+        let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
+        let nodes = subjects(graph)?
             .into_iter()
             .map(|(subject, node)| {
                 let mut entries: Vec<(String, Value)> = node
@@ -386,18 +385,7 @@ impl SimpleCompactor {
                     .collect();
                 entries.sort_by(|(a, _), (b, _)| a.cmp(b));
                 let mut object = Map::new();
-                let Value::String(at_id) = id(&subject) else {
-                    unreachable!("id() makes strings")
-                };
-                let rank = (
-                    match at_id.as_str() {
-                        "ro-crate-metadata.json" => 0,
-                        "./" => 1,
-                        _ => 2,
-                    },
-                    at_id.clone(),
-                );
-                object.insert("@id".into(), Value::String(at_id));
+                object.insert("@id".into(), Value::String(id(&subject)));
                 if !node.types.is_empty() {
                     let types = node
                         .types
@@ -407,12 +395,10 @@ impl SimpleCompactor {
                     object.insert("@type".into(), unwrap_single(types));
                 }
                 object.extend(entries);
-                (rank, Value::Object(object))
+                Value::Object(object)
             })
             .collect();
-        nodes.sort_by(|(a, _), (b, _)| a.cmp(b));
-        let graph: Vec<Value> = nodes.into_iter().map(|(_, node)| node).collect();
-        Ok(json!({ "@context": context.value, "@graph": graph }))
+        Ok(graph_document(nodes, context))
     }
 
     /// Value compaction of an expanded literal: a plain string, number or boolean stands
@@ -503,6 +489,12 @@ fn normalize(compacted: Value, context: &Context) -> Result<Value, JsonLdError> 
     for node in &mut nodes {
         *node = order_keys(std::mem::take(node), &context.prefixes);
     }
+    Ok(graph_document(nodes, context))
+}
+
+/// The document around its node objects: the descriptor first, then the root, then the rest by
+/// `@id`.
+fn graph_document(mut nodes: Vec<Value>, context: &Context) -> Value {
     let rank = |node: &Value| {
         let id = node
             .get("@id")
@@ -517,7 +509,7 @@ fn normalize(compacted: Value, context: &Context) -> Result<Value, JsonLdError> 
         (group, id)
     };
     nodes.sort_by_cached_key(rank);
-    Ok(json!({ "@context": context.value, "@graph": nodes }))
+    json!({ "@context": context.value, "@graph": nodes })
 }
 
 fn order_keys(value: Value, prefixes: &HashMap<String, String>) -> Value {
