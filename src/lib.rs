@@ -28,6 +28,7 @@ pub mod select;
 pub mod serve;
 pub mod shacl;
 pub mod shape;
+pub mod streaming;
 pub mod timestamp;
 pub mod validate;
 pub mod vocab;

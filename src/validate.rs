@@ -7,12 +7,12 @@ use crate::reader::{Opened, ReadError};
 use crate::select::text;
 use crate::shacl::Shapes;
 use md5::Md5;
-use oxigraph::io::{JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
+use oxigraph::io::{JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -261,14 +261,39 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
 /// The metadata as RDF, contexts served from the bundle only. A detached crate's descriptor
 /// (`x-ro-crate-metadata.json`) is renamed `ro-crate-metadata.json`, the name the shapes and
 /// queries use for "the metadata descriptor".
+///
+/// The document is parsed in streaming key order when it can be rewritten so (half the time and
+/// memory, see [`crate::streaming`]); any error there, and the original is parsed in the default
+/// mode, whose findings are the ones reported.
 fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
     let contexts = Arc::new(contexts.clone());
-    let used = crate::contexts::names_in_json(bytes);
-    let parser = RdfParser::from_format(RdfFormat::JsonLd {
-        profile: JsonLdProfileSet::empty(),
-    })
-    .with_base_iri(BASE)
-    .map_err(|e| e.to_string())?;
+    let used = Arc::new(crate::contexts::names_in_json(bytes));
+    if let Some(ordered) = crate::streaming::streaming_order(bytes) {
+        let streaming = JsonLdProfileSet::from(JsonLdProfile::Streaming);
+        if let Ok(store) = parse(&ordered, streaming, &contexts, &used, metadata_name) {
+            return Ok(store);
+        }
+    }
+    parse(
+        bytes,
+        JsonLdProfileSet::empty(),
+        &contexts,
+        &used,
+        metadata_name,
+    )
+}
+
+fn parse(
+    bytes: &[u8],
+    profile: JsonLdProfileSet,
+    contexts: &Arc<Contexts>,
+    used: &Arc<HashSet<String>>,
+    metadata_name: &str,
+) -> Result<Store, String> {
+    let (contexts, used) = (Arc::clone(contexts), Arc::clone(used));
+    let parser = RdfParser::from_format(RdfFormat::JsonLd { profile })
+        .with_base_iri(BASE)
+        .map_err(|e| e.to_string())?;
     let store = Store::new().map_err(|e| e.to_string())?;
     let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", crate::reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));

@@ -219,6 +219,37 @@ fn json_form_checks() {
     );
 }
 
+/// The streaming parse refuses a keyword alias after `@id`; `validate` then reads the
+/// document in the default mode and checks it like any other.
+#[test]
+fn a_keyword_alias_is_read_by_the_default_parse() {
+    let (_f, dir) = release("alias");
+    edit(&dir, |m| {
+        let context = m["@context"].as_array_mut().unwrap();
+        context.push(json!({"kind": "@type"}));
+        let root = entity(m, "./").as_object_mut().unwrap();
+        let types = root.remove("@type").unwrap();
+        root.insert("kind".into(), types);
+    });
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    has(&report, "REQUIRED", "Metadata: entity types", "./");
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["check"] != "Metadata: JSON-LD form"),
+        "{report:#}"
+    );
+    // Read as RDF, the root still is a Dataset: no shape misses its type.
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["entity"] != "./" || f["check"] == "Metadata: entity types"),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn an_unknown_context_is_named_and_never_fetched() {
     let (f, dir) = release("unknown-context");
