@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jsonld;
 pub mod load;
 pub mod package;
+pub mod parallel;
 pub mod preview;
 pub mod push;
 pub mod quarantine;

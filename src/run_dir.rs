@@ -171,31 +171,9 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     paths.sort();
     // Reading and hashing is the slow part, so the cores take the files one at a time (a few
     // large outputs must not all land on one core); the facts are then added in path order.
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut facts: Vec<Option<FileFacts>> = (0..paths.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let running: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(path) = paths.get(i) else {
-                            return done;
-                        };
-                        done.push((i, FileFacts::of(&dir.join(path))));
-                    }
-                })
-            })
-            .collect();
-        for worker in running {
-            // A worker that stopped leaves the files it took without facts, never misplaced.
-            for (i, file_facts) in worker.join().unwrap_or_default() {
-                facts[i] = Some(file_facts);
-            }
-        }
-    });
+    let workers = crate::parallel::workers(paths.len(), 8);
+    // A worker that stopped leaves the files it took without facts, never misplaced.
+    let facts = crate::parallel::map(&paths, workers, |_, path| FileFacts::of(&dir.join(path)));
     let mut bytes = 0;
     for (i, (path, facts)) in paths.iter().zip(facts).enumerate() {
         let facts = facts.unwrap_or_default();
