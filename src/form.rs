@@ -3,8 +3,11 @@
 
 use crate::contexts::Contexts;
 use crate::finding::{Finding, Level};
-use serde_json::{Map, Value};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 /// What is wrong with the metadata's form.
 pub struct Form {
@@ -45,7 +48,7 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
             ))
         }
     };
-    let json: Value = match serde_json::from_str(text) {
+    let document: Document = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
             let message = e.to_string();
@@ -66,7 +69,7 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
         }
     };
     let mut findings = Vec::new();
-    let Value::Object(top) = &json else {
+    let Document::Object { context, graph } = document else {
         findings.push(finding(
             "Metadata: JSON-LD form",
             file,
@@ -79,10 +82,10 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
             contexts_resolved: false,
         };
     };
-    let (terms, resolved) = resolve_contexts(top.get("@context"), contexts, file, &mut findings);
-    match top.get("@graph") {
-        Some(Value::Array(graph)) => check_graph(graph, &terms, &mut findings),
-        Some(_) => findings.push(finding(
+    let (terms, resolved) = resolve_contexts(context.as_ref(), contexts, file, &mut findings);
+    match graph {
+        Some(Some(graph)) => check_graph(graph, &terms, &mut findings),
+        Some(None) => findings.push(finding(
             "Metadata: JSON-LD form",
             file,
             Some("@graph"),
@@ -191,10 +194,10 @@ fn add_terms(context: Option<&Value>, terms: &mut Terms) {
     }
 }
 
-fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
+fn check_graph(graph: Vec<Option<Entity>>, terms: &Terms, findings: &mut Vec<Finding>) {
     let mut seen = HashSet::new();
-    for (i, entity) in graph.iter().enumerate() {
-        let Value::Object(object) = entity else {
+    for (i, entity) in graph.into_iter().enumerate() {
+        let Some(entity) = entity else {
             findings.push(finding(
                 "Metadata: flattened @graph",
                 &format!("@graph[{i}]"),
@@ -204,9 +207,9 @@ fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
             ));
             continue;
         };
-        let id = match object.get("@id") {
-            Some(Value::String(id)) => id.clone(),
-            _ => {
+        let id = match &entity.id {
+            Some(id) => id.to_string(),
+            None => {
                 findings.push(finding(
                     "Metadata: entity identifiers",
                     &format!("@graph[{i}]"),
@@ -228,7 +231,7 @@ fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
                     .into(),
             ));
         }
-        if object.contains_key("@id") && !seen.insert(id.clone()) {
+        if entity.has_id && !seen.insert(id.clone()) {
             findings.push(finding(
                 "Metadata: entity identifiers",
                 &id,
@@ -237,7 +240,7 @@ fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
                 "two entities share this @id; merge them into one".into(),
             ));
         }
-        if !object.contains_key("@type") {
+        if !entity.has_type {
             findings.push(finding(
                 "Metadata: entity types",
                 &id,
@@ -246,39 +249,25 @@ fn check_graph(graph: &[Value], terms: &Terms, findings: &mut Vec<Finding>) {
                 "every entity needs a @type".into(),
             ));
         }
-        check_keys(object, &id, terms, findings);
-        for (key, value) in object {
-            if key.starts_with('@') {
-                continue;
-            }
-            let values: Vec<&Value> = match value {
-                Value::Array(items) => items.iter().collect(),
-                other => vec![other],
-            };
-            for v in values {
-                if let Value::Object(nested) = v {
-                    let value_object = nested.contains_key("@value");
-                    let reference = nested.len() == 1 && nested.contains_key("@id");
-                    if !value_object && !reference {
-                        findings.push(finding(
-                            "Metadata: flattened @graph",
-                            &id,
-                            Some(key),
-                            None,
-                            "a nested entity: in flattened JSON-LD a value may only reference another entity as {\"@id\": ...}; move it to @graph".into(),
-                        ));
-                    }
-                }
-            }
+        check_keys(&entity.keys, &id, terms, findings);
+        for key in &entity.nesting {
+            findings.push(finding(
+                "Metadata: flattened @graph",
+                &id,
+                Some(key),
+                None,
+                "a nested entity: in flattened JSON-LD a value may only reference another entity as {\"@id\": ...}; move it to @graph".into(),
+            ));
         }
     }
 }
 
-fn check_keys(object: &Map<String, Value>, id: &str, terms: &Terms, findings: &mut Vec<Finding>) {
+fn check_keys(keys: &[Cow<str>], id: &str, terms: &Terms, findings: &mut Vec<Finding>) {
     if terms.vocab {
         return;
     }
-    for key in object.keys() {
+    for key in keys {
+        let key = key.as_ref();
         if key.starts_with('@') || terms.terms.contains_key(key) {
             continue;
         }
@@ -300,6 +289,282 @@ fn check_keys(object: &Map<String, Value>, id: &str, terms: &Terms, findings: &m
                 format!("{key:?} is neither a term nor a compact IRI of the context: JSON-LD processors drop it; define it in an extra context"),
             )),
         }
+    }
+}
+
+/// The metadata as the form checks read it. No tree is built: the 100,000-file bench crate as
+/// a `serde_json::Value` took longer to read than the JSON-LD parser, on the other core, took
+/// to read it as RDF, and hundreds of MB. The `@context` alone is kept whole.
+enum Document<'a> {
+    NotAnObject,
+    Object {
+        context: Option<Value>,
+        /// `Some(None)`: a `@graph` that is not an array.
+        graph: Option<Option<Vec<Option<Entity<'a>>>>>,
+    },
+}
+
+/// A `@graph` item that is an object: what the checks ask of it.
+#[derive(Default)]
+struct Entity<'a> {
+    has_id: bool,
+    /// The last `@id` if it is a string, like a JSON-LD processor reads it.
+    id: Option<Cow<'a, str>>,
+    has_type: bool,
+    keys: Vec<Cow<'a, str>>,
+    /// Properties holding a nested entity rather than a reference or a value object.
+    nesting: Vec<Cow<'a, str>>,
+}
+
+/// A key or string, borrowed from the document unless it holds escapes.
+struct Text<'a>(Cow<'a, str>);
+
+/// An item of the `@graph`: `None` if it is not an object.
+struct Item<'a>(Option<Entity<'a>>);
+
+/// A string, or `None` for any other value.
+struct MaybeText<'a>(Option<Cow<'a, str>>);
+
+/// Whether a property's value, or an item of its array, is a nested entity.
+struct Nests(bool);
+
+/// Whether an array item is a nested entity; an array in an array never is.
+struct NestsItem(bool);
+
+/// Visitor methods for the scalars and strings a visitor has no interest in: they read as
+/// `$value`.
+macro_rules! otherwise {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+    };
+}
+
+/// A value read and dropped. Unlike `serde::de::IgnoredAny` it goes through the parser's
+/// nesting limit, so a document nested too deep is invalid JSON as it was with a full tree.
+struct Skip;
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+struct SkipVisitor;
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+    otherwise!(Skip);
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq)?;
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        skip_map(map)?;
+        Ok(Skip)
+    }
+}
+
+fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<Skip>()?.is_some() {}
+    Ok(())
+}
+
+fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<Skip, Skip>()?.is_some() {}
+    Ok(())
+}
+
+/// Whether an object in a property's value is a nested entity: neither a value object nor a
+/// bare reference `{"@id": ...}`.
+fn nested_entity<'de, A: MapAccess<'de>>(mut map: A) -> Result<bool, A::Error> {
+    let (mut value, mut only_id, mut keys) = (false, true, false);
+    while let Some(Text(key)) = map.next_key()? {
+        map.next_value::<Skip>()?;
+        keys = true;
+        value |= key == "@value";
+        only_id &= key == "@id";
+    }
+    Ok(!(value || keys && only_id))
+}
+
+/// Implements `Deserialize` for `$type` with a unit visitor `$visitor` reading any JSON value.
+macro_rules! deserialize_any {
+    ($type:ty, $visitor:ident) => {
+        struct $visitor;
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any($visitor)
+            }
+        }
+    };
+}
+
+deserialize_any!(Document<'de>, DocumentVisitor);
+impl<'de> Visitor<'de> for DocumentVisitor {
+    type Value = Document<'de>;
+    otherwise!(Document::NotAnObject);
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq)?;
+        Ok(Document::NotAnObject)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut context, mut graph) = (None, None);
+        while let Some(Text(key)) = map.next_key()? {
+            match key.as_ref() {
+                "@context" => context = Some(map.next_value()?),
+                "@graph" => graph = Some(map.next_value::<Graph>()?.0),
+                _ => {
+                    map.next_value::<Skip>()?;
+                }
+            }
+        }
+        Ok(Document::Object { context, graph })
+    }
+}
+
+/// The `@graph`'s items, `None` if it is not an array.
+struct Graph<'a>(Option<Vec<Option<Entity<'a>>>>);
+deserialize_any!(Graph<'de>, GraphVisitor);
+impl<'de> Visitor<'de> for GraphVisitor {
+    type Value = Graph<'de>;
+    otherwise!(Graph(None));
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        skip_map(map)?;
+        Ok(Graph(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(Item(entity)) = seq.next_element()? {
+            items.push(entity);
+        }
+        Ok(Graph(Some(items)))
+    }
+}
+
+deserialize_any!(Item<'de>, ItemVisitor);
+impl<'de> Visitor<'de> for ItemVisitor {
+    type Value = Item<'de>;
+    otherwise!(Item(None));
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq)?;
+        Ok(Item(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entity = Entity::default();
+        while let Some(Text(key)) = map.next_key()? {
+            match key.as_ref() {
+                "@id" => {
+                    entity.has_id = true;
+                    entity.id = map.next_value::<MaybeText>()?.0;
+                }
+                "@type" => {
+                    entity.has_type = true;
+                    map.next_value::<Skip>()?;
+                }
+                k if k.starts_with('@') => {
+                    map.next_value::<Skip>()?;
+                }
+                _ => {
+                    if map.next_value::<Nests>()?.0 {
+                        entity.nesting.push(key.clone());
+                    }
+                }
+            }
+            entity.keys.push(key);
+        }
+        Ok(Item(Some(entity)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_str(TextVisitor)? {
+            MaybeText(Some(text)) => Ok(Text(text)),
+            MaybeText(None) => Err(de::Error::custom("expected a string")),
+        }
+    }
+}
+
+deserialize_any!(Nests, NestsVisitor);
+impl<'de> Visitor<'de> for NestsVisitor {
+    type Value = Nests;
+    otherwise!(Nests(false));
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        nested_entity(map).map(Nests)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut nests = false;
+        while let Some(NestsItem(item)) = seq.next_element()? {
+            nests |= item;
+        }
+        Ok(Nests(nests))
+    }
+}
+
+deserialize_any!(NestsItem, NestsItemVisitor);
+impl<'de> Visitor<'de> for NestsItemVisitor {
+    type Value = NestsItem;
+    otherwise!(NestsItem(false));
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        nested_entity(map).map(NestsItem)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq)?;
+        Ok(NestsItem(false))
+    }
+}
+
+deserialize_any!(MaybeText<'de>, TextVisitor);
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = MaybeText<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(MaybeText(None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(MaybeText(None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(MaybeText(None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(MaybeText(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(MaybeText(None))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(MaybeText(Some(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(MaybeText(Some(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq)?;
+        Ok(MaybeText(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        skip_map(map)?;
+        Ok(MaybeText(None))
     }
 }
 
