@@ -287,23 +287,45 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
         return Err(Error::Refused(findings));
     }
 
-    on_event(Event::Stage("finding the approved files in the quarantine"));
-    let payload = payload(&source, &base, &quarantine)?;
-    // The export's graph has served its purpose; at 100,000 files it holds a million quads.
-    drop(source);
-
-    on_event(Event::Stage("rendering the preview"));
-    let preview = preview::render(&graph, &assets, &base)?;
-
-    on_event(Event::Stage("writing JSON-LD"));
-    // Last, because the shapes and preview queries name ADR-0004's default tre: namespace.
-    shape::rename_namespace(&graph, &options.tre_namespace)?;
-    let context = jsonld::Context::new(
-        &assets.ro_crate_context,
-        &assets.tre_context,
-        &options.tre_namespace,
-    )?;
-    let metadata = jsonld::serialize(&graph, &base, &context)?;
+    // The payload list reads the export's graph, the preview and JSON-LD the crate graph:
+    // one core finds the files while the other writes the metadata.
+    on_event(Event::Stage(
+        "finding the approved files in the quarantine (beside the next stages)",
+    ));
+    let (base, quarantine) = (&base, &quarantine);
+    let (payload, metadata) = std::thread::scope(|scope| {
+        let payload = scope.spawn(move || {
+            let files = payload(&source, base, quarantine);
+            // The export's graph has served its purpose; at 100,000 files it holds a million
+            // quads.
+            drop(source);
+            files
+        });
+        let metadata = (|| -> Result<_, Error> {
+            on_event(Event::Stage("rendering the preview"));
+            let preview = preview::render(&graph, &assets, base)?;
+            on_event(Event::Stage("writing JSON-LD"));
+            // Last, because the shapes and preview queries name ADR-0004's default tre:
+            // namespace.
+            shape::rename_namespace(&graph, &options.tre_namespace)?;
+            let context = jsonld::Context::new(
+                &assets.ro_crate_context,
+                &assets.tre_context,
+                &options.tre_namespace,
+            )?;
+            Ok((preview, jsonld::serialize(&graph, base, &context)?))
+        })();
+        let payload = payload.join().unwrap_or_else(|_| {
+            Err(Error::Payload(
+                "the search of the quarantine stopped unexpectedly".into(),
+            ))
+        });
+        (payload, metadata)
+    });
+    // A file missing from the quarantine is the user's to fix: it is reported first.
+    let payload = payload?;
+    let (preview, metadata) = metadata?;
+    let base = base.clone();
     Ok(Built {
         request,
         base,
