@@ -388,37 +388,44 @@ fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
 /// The files the crate graph ships, with what the export promised about them, each resolved
 /// inside the quarantine. Which versions ship was decided by `identify.rq`, not here.
 fn payload(source: &Store, base: &str, quarantine: &Quarantine) -> Result<Vec<PayloadFile>, Error> {
-    let rows = select::select(source, None, include_str!("../queries/payload.rq"))
-        .map_err(Error::Payload)?
-        .rows;
     let mut files = Vec::new();
-    for row in rows {
-        let get = |name: &str| -> Result<String, Error> {
-            select::text(row.get(name))
-                .ok_or_else(|| Error::Payload(format!("?{name} is unbound or not a literal")))
-        };
-        let entity = get("entity")?;
-        let crate_path = entity
-            .strip_prefix(base)
-            .filter(|p| is_safe_crate_path(p))
-            .ok_or_else(|| Error::Payload(format!("{entity} is not a file path inside the crate")))?
-            .to_owned();
-        let field = get("field")?;
-        let path = get("path")?;
-        let source_path = quarantine.resolve(&format!("{field}.path"), &path)?;
-        files.push(PayloadFile {
-            crate_path,
-            source: source_path,
-            field,
-            object: get("object")?,
-            version: get("version")?,
-            sha256: get("sha256")?,
-            size: get("size")?
-                .parse()
-                .map_err(|_| Error::Payload("?size is not an integer".into()))?,
-            media_type: get("mediaType")?,
-        });
-    }
+    // Row by row: at 100,000 files the rows, collected, outweighed the files made of them.
+    select::each_row(
+        source,
+        None,
+        include_str!("../queries/payload.rq"),
+        Error::Payload,
+        |row| {
+            let get = |name: &str| -> Result<String, Error> {
+                select::text(row.get(name))
+                    .ok_or_else(|| Error::Payload(format!("?{name} is unbound or not a literal")))
+            };
+            let entity = get("entity")?;
+            let crate_path = entity
+                .strip_prefix(base)
+                .filter(|p| is_safe_crate_path(p))
+                .ok_or_else(|| {
+                    Error::Payload(format!("{entity} is not a file path inside the crate"))
+                })?
+                .to_owned();
+            let field = get("field")?;
+            let path = get("path")?;
+            let source_path = quarantine.resolve(&format!("{field}.path"), &path)?;
+            files.push(PayloadFile {
+                crate_path,
+                source: source_path,
+                field,
+                object: get("object")?,
+                version: get("version")?,
+                sha256: get("sha256")?,
+                size: get("size")?
+                    .parse()
+                    .map_err(|_| Error::Payload("?size is not an integer".into()))?,
+                media_type: get("mediaType")?,
+            });
+            Ok(())
+        },
+    )?;
     files.sort_by(|a, b| a.crate_path.cmp(&b.crate_path));
     Ok(files)
 }

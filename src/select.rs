@@ -15,33 +15,58 @@ pub struct Rows {
 /// Runs `query` over the default graph of `store`; relative IRIs in it resolve against `base`.
 /// The error is the parser's or evaluator's message, for the caller to place.
 pub fn select(store: &Store, base: Option<&str>, query: &str) -> Result<Rows, String> {
+    let mut rows = Vec::new();
+    let variables = each_row(
+        store,
+        base,
+        query,
+        |e| e,
+        |row| {
+            rows.push(row);
+            Ok(())
+        },
+    )?;
+    Ok(Rows { variables, rows })
+}
+
+/// [`select`] without collecting: each row goes to `row` as the query yields it, and the first
+/// error `row` returns stops the query. Returns the projected variables. For large results
+/// (a row per file) that are turned into something smaller at once.
+pub fn each_row<E>(
+    store: &Store,
+    base: Option<&str>,
+    query: &str,
+    error: impl Fn(String) -> E,
+    mut row: impl FnMut(HashMap<String, Term>) -> Result<(), E>,
+) -> Result<Vec<String>, E> {
     let mut evaluator = SparqlEvaluator::new();
     if let Some(base) = base {
-        evaluator = evaluator.with_base_iri(base).map_err(|e| e.to_string())?;
+        evaluator = evaluator
+            .with_base_iri(base)
+            .map_err(|e| error(e.to_string()))?;
     }
     let results = evaluator
         .parse_query(query)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| error(e.to_string()))?
         .on_store(store)
         .execute()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| error(e.to_string()))?;
     let QueryResults::Solutions(solutions) = results else {
-        return Err("expected a SELECT query".into());
+        return Err(error("expected a SELECT query".into()));
     };
     let variables = solutions
         .variables()
         .iter()
         .map(|v| v.as_str().to_owned())
         .collect();
-    let rows = solutions
-        .map(|s| {
-            let s = s.map_err(|e| e.to_string())?;
-            Ok(s.iter()
-                .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
-                .collect())
-        })
-        .collect::<Result<_, String>>()?;
-    Ok(Rows { variables, rows })
+    for solution in solutions {
+        let solution = solution.map_err(|e| error(e.to_string()))?;
+        row(solution
+            .iter()
+            .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
+            .collect())?;
+    }
+    Ok(variables)
 }
 
 /// A literal's lexical form or an IRI's text; `None` for blank nodes and unbound variables.
