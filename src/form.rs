@@ -331,10 +331,14 @@ struct Nests(bool);
 /// Whether an array item is a nested entity; an array in an array never is.
 struct NestsItem(bool);
 
-/// Visitor methods for the scalars and strings a visitor has no interest in: they read as
-/// `$value`.
+/// Visitor methods for the JSON values a visitor has no interest in: they read as `$value`.
+/// Numbers, booleans and null always; strings, arrays and objects (skipped whole) when named
+/// after the `;`.
 macro_rules! otherwise {
-    ($value:expr) => {
+    ($value:expr; $($kind:ident),*) => {
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok($value)
         }
@@ -350,11 +354,23 @@ macro_rules! otherwise {
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Ok($value)
         }
+        $(otherwise!(@$kind $value);)*
+    };
+    (@str $value:expr) => {
         fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
             Ok($value)
         }
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("any JSON value")
+    };
+    (@seq $value:expr) => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<Skip>()?.is_some() {}
+            Ok($value)
+        }
+    };
+    (@map $value:expr) => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<Skip, Skip>()?.is_some() {}
+            Ok($value)
         }
     };
 }
@@ -370,25 +386,7 @@ impl<'de> Deserialize<'de> for Skip {
 struct SkipVisitor;
 impl<'de> Visitor<'de> for SkipVisitor {
     type Value = Skip;
-    otherwise!(Skip);
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq)?;
-        Ok(Skip)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        skip_map(map)?;
-        Ok(Skip)
-    }
-}
-
-fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<Skip>()?.is_some() {}
-    Ok(())
-}
-
-fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<Skip, Skip>()?.is_some() {}
-    Ok(())
+    otherwise!(Skip; str, seq, map);
 }
 
 /// Whether an object in a property's value is a nested entity: neither a value object nor a
@@ -419,11 +417,7 @@ macro_rules! deserialize_any {
 deserialize_any!(Document<'de>, DocumentVisitor);
 impl<'de> Visitor<'de> for DocumentVisitor {
     type Value = Document<'de>;
-    otherwise!(Document::NotAnObject);
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq)?;
-        Ok(Document::NotAnObject)
-    }
+    otherwise!(Document::NotAnObject; str, seq);
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut context, mut graph) = (None, None);
         while let Some(Text(key)) = map.next_key()? {
@@ -444,11 +438,7 @@ struct Graph<'a>(Option<Vec<Option<Entity<'a>>>>);
 deserialize_any!(Graph<'de>, GraphVisitor);
 impl<'de> Visitor<'de> for GraphVisitor {
     type Value = Graph<'de>;
-    otherwise!(Graph(None));
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        skip_map(map)?;
-        Ok(Graph(None))
-    }
+    otherwise!(Graph(None); str, map);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(Item(entity)) = seq.next_element()? {
@@ -461,11 +451,7 @@ impl<'de> Visitor<'de> for GraphVisitor {
 deserialize_any!(Item<'de>, ItemVisitor);
 impl<'de> Visitor<'de> for ItemVisitor {
     type Value = Item<'de>;
-    otherwise!(Item(None));
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq)?;
-        Ok(Item(None))
-    }
+    otherwise!(Item(None); str, seq);
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entity = Entity::default();
         while let Some(Text(key)) = map.next_key()? {
@@ -505,7 +491,7 @@ impl<'de> Deserialize<'de> for Text<'de> {
 deserialize_any!(Nests, NestsVisitor);
 impl<'de> Visitor<'de> for NestsVisitor {
     type Value = Nests;
-    otherwise!(Nests(false));
+    otherwise!(Nests(false); str);
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         nested_entity(map).map(Nests)
     }
@@ -521,50 +507,21 @@ impl<'de> Visitor<'de> for NestsVisitor {
 deserialize_any!(NestsItem, NestsItemVisitor);
 impl<'de> Visitor<'de> for NestsItemVisitor {
     type Value = NestsItem;
-    otherwise!(NestsItem(false));
+    otherwise!(NestsItem(false); str, seq);
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         nested_entity(map).map(NestsItem)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq)?;
-        Ok(NestsItem(false))
     }
 }
 
 deserialize_any!(MaybeText<'de>, TextVisitor);
 impl<'de> Visitor<'de> for TextVisitor {
     type Value = MaybeText<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(MaybeText(None))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(MaybeText(None))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(MaybeText(None))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(MaybeText(None))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(MaybeText(None))
-    }
+    otherwise!(MaybeText(None); seq, map);
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(MaybeText(Some(Cow::Borrowed(v))))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(MaybeText(Some(Cow::Owned(v.to_owned()))))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq)?;
-        Ok(MaybeText(None))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        skip_map(map)?;
-        Ok(MaybeText(None))
     }
 }
 
