@@ -292,18 +292,20 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     on_event(Event::Stage(
         "finding the approved files in the quarantine (beside the next stages)",
     ));
-    let (base, quarantine) = (&base, &quarantine);
     let (payload, metadata) = std::thread::scope(|scope| {
-        let payload = scope.spawn(move || {
-            let files = payload(&source, base, quarantine);
-            // The export's graph has served its purpose; at 100,000 files it holds a million
-            // quads.
-            drop(source);
-            files
+        let payload = scope.spawn({
+            let (base, quarantine) = (&base, &quarantine);
+            move || {
+                let files = payload(&source, base, quarantine);
+                // The export's graph has served its purpose; at 100,000 files it holds a
+                // million quads.
+                drop(source);
+                files
+            }
         });
         let metadata = (|| -> Result<_, Error> {
             on_event(Event::Stage("rendering the preview"));
-            let preview = preview::render(&graph, &assets, base)?;
+            let preview = preview::render(&graph, &assets, &base)?;
             on_event(Event::Stage("writing JSON-LD"));
             // Last, because the shapes and preview queries name ADR-0004's default tre:
             // namespace.
@@ -313,7 +315,7 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
                 &assets.tre_context,
                 &options.tre_namespace,
             )?;
-            Ok((preview, jsonld::serialize(&graph, base, &context)?))
+            Ok((preview, jsonld::serialize(&graph, &base, &context)?))
         })();
         let payload = payload.join().unwrap_or_else(|_| {
             Err(Error::Payload(
@@ -325,7 +327,6 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     // A file missing from the quarantine is the user's to fix: it is reported first.
     let payload = payload?;
     let (preview, metadata) = metadata?;
-    let base = base.clone();
     Ok(Built {
         request,
         base,
