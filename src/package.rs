@@ -415,9 +415,9 @@ fn prepare(file: &PayloadFile, options: SimpleFileOptions) -> Result<Prepared, P
     })
 }
 
-/// A large file, read once: one thread reads and hashes it, this one writes the copy and the
-/// zip entry (which computes the entry's CRC and the zip's own sha256), so that both cores
-/// work. At most [`CHUNKS`] buffers of [`CHUNK`] bytes are in flight: memory stays bounded
+/// A large file, read once: one thread reads, hashes and copies it, this one writes the zip
+/// entry (which computes the entry's CRC and the zip's own sha256), so that both cores share
+/// the two sha256 passes and the two writes evenly. At most [`CHUNKS`] buffers of [`CHUNK`] bytes are in flight: memory stays bounded
 /// whatever the file size.
 fn stream<W: Write + std::io::Seek>(
     file: &PayloadFile,
@@ -449,18 +449,22 @@ fn stream<W: Write + std::io::Seek>(
         for _ in 0..CHUNKS {
             let _ = empty.send(Vec::with_capacity(CHUNK));
         }
-        let reader = scope.spawn(move || -> std::io::Result<(u64, String)> {
+        let target = &target;
+        let reader = scope.spawn(move || -> Result<(u64, String), PackageError> {
             let mut hasher = Sha256::new();
             let mut size = 0u64;
             while let Ok(mut chunk) = recycled.recv() {
                 chunk.resize(CHUNK, 0);
-                let n = input.read(&mut chunk)?;
+                let n = input.read(&mut chunk).map_err(io(&file.source))?;
                 if n == 0 {
                     break;
                 }
                 chunk.truncate(n);
                 hasher.update(&chunk);
                 size += n as u64;
+                if let Some(output) = &mut output {
+                    output.write_all(&chunk).map_err(io(target))?;
+                }
                 if full.send(chunk).is_err() {
                     break;
                 }
@@ -468,16 +472,14 @@ fn stream<W: Write + std::io::Seek>(
             Ok((size, hex(&hasher.finalize())))
         });
         for chunk in filled {
-            if let Some(output) = &mut output {
-                output.write_all(&chunk).map_err(io(&target))?;
-            }
-            zip.write_all(&chunk).map_err(io(&target))?;
+            zip.write_all(&chunk).map_err(io(target))?;
             let _ = empty.send(chunk);
         }
-        reader
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the reading thread stopped")))
-            .map_err(io(&file.source))
+        reader.join().unwrap_or_else(|_| {
+            Err(io(&file.source)(std::io::Error::other(
+                "the reading thread stopped",
+            )))
+        })
     })?;
     check(file, size, &sha256)?;
     Ok(size)
