@@ -417,8 +417,8 @@ fn prepare(file: &PayloadFile, options: SimpleFileOptions) -> Result<Prepared, P
 
 /// A large file, read once: one thread reads, hashes and copies it, this one writes the zip
 /// entry (which computes the entry's CRC and the zip's own sha256), so that both cores share
-/// the two sha256 passes and the two writes evenly. At most [`CHUNKS`] buffers of [`CHUNK`] bytes are in flight: memory stays bounded
-/// whatever the file size.
+/// the two sha256 passes and the two writes evenly. At most [`CHUNKS`] buffers of [`CHUNK`]
+/// bytes are in flight: memory stays bounded whatever the file size.
 fn stream<W: Write + std::io::Seek>(
     file: &PayloadFile,
     crate_dir: Option<&Path>,
