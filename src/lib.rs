@@ -172,12 +172,18 @@ pub fn release(
     };
     let mut built = build(options, on_event)?;
     let metadata_sha256 = package::hex(&sha2::Sha256::digest(built.metadata.as_bytes()));
-    if let Some(archive) = &archive {
-        archive.check(&built.request.id, &metadata_sha256, options.force)?;
-    } else {
-        // Only the archive needs the crate graph again: freed before the payload pass.
-        drop(std::mem::replace(&mut built.graph, Store::new()?));
-    }
+    let freeing = match &archive {
+        Some(archive) => {
+            archive.check(&built.request.id, &metadata_sha256, options.force)?;
+            None
+        }
+        // Only the archive needs the crate graph again. Freeing it takes a second at 100,000
+        // files: done on a thread of its own, while the payload is written.
+        None => {
+            let graph = std::mem::replace(&mut built.graph, Store::new()?);
+            Some(std::thread::spawn(move || drop(graph)))
+        }
+    };
     // The fetched files live until the release is written, and are removed however it ends.
     let _scratch = match &options.quarantine {
         Location::Bucket(url) => {
@@ -225,6 +231,9 @@ pub fn release(
         }
         None => None,
     };
+    if let Some(freeing) = freeing {
+        let _ = freeing.join();
+    }
     Ok(Released {
         delivered,
         findings: built.findings,
