@@ -139,6 +139,16 @@ pub struct StoreArg {
     pub store: Option<PathBuf>,
 }
 
+/// The TRE's `tre:` namespace; shared by every command that writes or reads those terms.
+#[derive(Debug, Args)]
+pub struct TreNamespaceArg {
+    /// Namespace of the tre: terms (ADR-0004 section 5). Give every command the same one
+    /// (TRECRATE_TRE_NAMESPACE does): release writes the terms in it, and validate, ingest
+    /// and query look for them there
+    #[arg(long, value_name = "IRI", env = "TRECRATE_TRE_NAMESPACE", default_value = trecrate::vocab::TRE)]
+    pub tre_namespace: String,
+}
+
 const INGEST_HELP: &str = "\
 Each CRATE (a directory, a .zip, or a metadata file) is validated as `trecrate validate` would;
 a crate with a REQUIRED finding is refused unless --force. It is archived under its airlock
@@ -178,6 +188,9 @@ pub struct IngestArgs {
     /// Use FILE as the context document for URL (repeatable)
     #[arg(long, value_name = "URL=FILE")]
     pub context: Vec<String>,
+
+    #[command(flatten)]
+    pub tre_namespace: TreNamespaceArg,
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +266,9 @@ pub struct QueryArgs {
     /// Print the evaluation time on standard error
     #[arg(long)]
     pub time: bool,
+
+    #[command(flatten)]
+    pub tre_namespace: TreNamespaceArg,
 }
 
 fn query_format() -> impl clap::builder::TypedValueParser<Value = Format> {
@@ -387,6 +403,9 @@ pub struct ValidateArgs {
     /// Largest metadata file read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_metadata_bytes: u64,
+
+    #[command(flatten)]
+    pub tre_namespace: TreNamespaceArg,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -490,9 +509,8 @@ pub struct ReleaseArgs {
     )]
     pub publisher_url: String,
 
-    /// Namespace of the tre: terms (ADR-0004 section 5)
-    #[arg(long, env = "TRECRATE_TRE_NAMESPACE", default_value = trecrate::vocab::TRE)]
-    pub tre_namespace: String,
+    #[command(flatten)]
+    pub tre_namespace: TreNamespaceArg,
 
     /// Deflate level (1-9) for compressible files; 0 stores every file uncompressed.
     /// Already-compressed formats (images, zip, gzip, parquet, pdf...) are always stored

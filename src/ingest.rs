@@ -163,7 +163,10 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
     let facts = crate::select::select(
         &graph,
         Some(BASE),
-        include_str!("../queries/ingest/record.rq"),
+        &crate::vocab::in_tre_namespace(
+            include_str!("../queries/ingest/record.rq"),
+            &options.validate.tre_namespace,
+        ),
     )
     .map_err(|e| read(format!("queries/ingest/record.rq: {e}")))?
     .rows

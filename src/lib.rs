@@ -370,13 +370,10 @@ pub fn crate_relative(iri: &str, base: &str) -> String {
 }
 
 fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
-    let ns = &options.tre_namespace;
-    if oxigraph::model::NamedNode::new(ns).is_err() || !(ns.ends_with('#') || ns.ends_with('/')) {
-        return Err(Error::Option {
-            option: "--tre-namespace",
-            message: format!("{ns:?} must be an absolute IRI ending with '#' or '/'"),
-        });
-    }
+    vocab::check_tre_namespace(&options.tre_namespace).map_err(|message| Error::Option {
+        option: "--tre-namespace",
+        message,
+    })?;
     let url = &options.publisher.url;
     if oxigraph::model::NamedNode::new(url).is_err()
         || !(url.starts_with("https://") || url.starts_with("http://"))

@@ -5,7 +5,7 @@ mod cli;
 use clap::Parser;
 use cli::{
     Cli, Command, FormatArg, IngestArgs, LevelArg, PushArgs, QueryArgs, ReleaseArgs, ReleasesArgs,
-    RunCrateArgs, ServeArgs, StoreArg, ValidateArgs,
+    RunCrateArgs, ServeArgs, StoreArg, TreNamespaceArg, ValidateArgs,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -106,6 +106,10 @@ fn ingest(args: IngestArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let tre_namespace = match tre_namespace(args.tre_namespace) {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
     let archive = match open_archive(&args.store, true) {
         Ok(a) => a,
         Err(code) => return code,
@@ -117,6 +121,7 @@ fn ingest(args: IngestArgs) -> ExitCode {
             contexts,
             max_metadata_bytes: 256 * 1024 * 1024,
             skip_checks: Vec::new(),
+            tre_namespace,
         },
         force: args.force,
         name: args.name,
@@ -187,13 +192,27 @@ fn query_code(error: &QueryError) -> u8 {
     }
 }
 
-fn builtins(dir: Option<&std::path::Path>) -> Result<Vec<trecrate::query::Builtin>, ExitCode> {
+fn builtins(
+    dir: Option<&std::path::Path>,
+    tre_namespace: &str,
+) -> Result<Vec<trecrate::query::Builtin>, ExitCode> {
     let assets = trecrate::assets::audit_queries(dir).map_err(|e| fail(&e, 2))?;
-    trecrate::query::builtins(&assets).map_err(|e| fail(&e, 2))
+    trecrate::query::builtins(&assets, tre_namespace).map_err(|e| fail(&e, 2))
+}
+
+/// The `--tre-namespace` value, or exit status 2 when it cannot be a namespace.
+fn tre_namespace(arg: TreNamespaceArg) -> Result<String, ExitCode> {
+    match trecrate::vocab::check_tre_namespace(&arg.tre_namespace) {
+        Ok(()) => Ok(arg.tre_namespace),
+        Err(message) => {
+            eprintln!("trecrate: error: --tre-namespace {message}");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 fn releases(args: ReleasesArgs) -> ExitCode {
-    let library = match builtins(None) {
+    let library = match builtins(None, trecrate::vocab::TRE) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -209,7 +228,9 @@ fn releases(args: ReleasesArgs) -> ExitCode {
 }
 
 fn query(args: QueryArgs) -> ExitCode {
-    let library = match builtins(args.queries.as_deref()) {
+    let library = match tre_namespace(args.tre_namespace)
+        .and_then(|namespace| builtins(args.queries.as_deref(), &namespace))
+    {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -425,12 +446,17 @@ fn validate(args: ValidateArgs) -> ExitCode {
         LevelArg::Recommended => Level::Recommended,
         LevelArg::Optional => Level::Optional,
     };
+    let tre_namespace = match tre_namespace(args.tre_namespace) {
+        Ok(n) => n,
+        Err(code) => return code,
+    };
     let options = ValidateOptions {
         profiles,
         metadata_only: args.metadata_only,
         contexts,
         max_metadata_bytes: args.max_metadata_bytes,
         skip_checks: args.skip_check,
+        tre_namespace,
     };
     let mut reports = Vec::new();
     let mut code = 0;
@@ -491,7 +517,7 @@ fn release(args: ReleaseArgs) -> ExitCode {
             name: args.publisher_name,
             url: args.publisher_url,
         },
-        tre_namespace: args.tre_namespace,
+        tre_namespace: args.tre_namespace.tre_namespace,
         assets: AssetDirs {
             queries: args.queries,
             shapes: args.shapes,

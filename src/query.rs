@@ -663,9 +663,18 @@ impl Builtin {
     }
 }
 
-/// Parses the library; a malformed header is an error naming the file.
-pub fn builtins(assets: &[Asset]) -> Result<Vec<Builtin>, QueryError> {
-    assets.iter().map(Builtin::parse).collect()
+/// Parses the library, its `tre:` terms in `tre_namespace`; a malformed header is an error
+/// naming the file.
+pub fn builtins(assets: &[Asset], tre_namespace: &str) -> Result<Vec<Builtin>, QueryError> {
+    assets
+        .iter()
+        .map(|asset| {
+            let mut builtin = Builtin::parse(asset)?;
+            builtin.text =
+                crate::vocab::in_tre_namespace(&builtin.text, tre_namespace).into_owned();
+            Ok(builtin)
+        })
+        .collect()
 }
 
 /// Prepares the built-in `name` with `params` bound.

@@ -6,12 +6,14 @@ use crate::finding::{Finding, Level};
 use crate::reader::{Opened, ReadError};
 use crate::select::text;
 use crate::shacl::Shapes;
+use crate::vocab::in_tre_namespace;
 use md5::Md5;
 use oxigraph::io::{JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -102,6 +104,8 @@ pub struct ValidateOptions {
     pub max_metadata_bytes: u64,
     /// Checks not to run, by name (as reports show them).
     pub skip_checks: Vec<String>,
+    /// Where the release profile looks for the `tre:` terms; see [`crate::vocab::in_tre_namespace`].
+    pub tre_namespace: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,11 +195,12 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                 if profiles.is_empty() {
                     profiles.push(Profile::RoCrate11);
                 }
-                let files: BTreeSet<(&str, &str)> = profiles
+                let files: BTreeMap<&str, Cow<str>> = profiles
                     .iter()
-                    .flat_map(|p| p.shapes().iter().copied())
+                    .flat_map(|p| p.shapes().iter())
+                    .map(|&(name, text)| (name, in_tre_namespace(text, &options.tre_namespace)))
                     .collect();
-                let shapes = Shapes::parse(files, BASE)
+                let shapes = Shapes::parse(files.iter().map(|(n, t)| (*n, t.as_ref())), BASE)
                     .map_err(|e| ValidateError::Internal(e.to_string()))?;
                 checks.extend(shapes.check_names());
                 let payload = !options.metadata_only && opened.payload.is_some();

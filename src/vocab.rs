@@ -5,6 +5,30 @@ pub const EXPORT: &str = "https://karectl.example/trevor/export#";
 /// ADR-0004 section 5's `tre:` namespace; the CONSTRUCT queries write it, and
 /// [`crate::shape::rename_namespace`] moves it when the operator configures another one.
 pub const TRE: &str = "https://karectl.example/trevor/context#";
+
+/// A query or shapes document of trecrate's, read in the TRE's `tre:` namespace. They are all
+/// written in [`TRE`], whose IRI appears in them only as that namespace; a TRE that configured
+/// another one gets its releases checked, ingested and queried in the terms they carry.
+pub fn in_tre_namespace<'a>(text: &'a str, namespace: &str) -> std::borrow::Cow<'a, str> {
+    if namespace == TRE {
+        text.into()
+    } else {
+        text.replace(TRE, namespace).into()
+    }
+}
+
+/// Why `namespace` cannot be the `tre:` namespace, if it cannot: it must be an absolute IRI
+/// ending with `#` or `/`, so that the terms are the namespace and a local name.
+pub fn check_tre_namespace(namespace: &str) -> Result<(), String> {
+    if oxigraph::model::NamedNode::new(namespace).is_err()
+        || !(namespace.ends_with('#') || namespace.ends_with('/'))
+    {
+        return Err(format!(
+            "{namespace:?} must be an absolute IRI ending with '#' or '/'"
+        ));
+    }
+    Ok(())
+}
 /// The source vocabulary of `run-crate`: facts read from a workflow run directory.
 pub const RUN: &str = "https://w3id.org/trecrate/run#";
 /// Terms of the archive's release records (`trecrate:`), see [`crate::archive`].

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{command, copy_dir, root, stderr, Archive, Scratch};
+use common::{command, copy_dir, root, rows, stderr, Archive, Scratch};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -392,6 +392,78 @@ fn ingest_reads_zips_and_foreign_crates() {
     let names = fresh.builtin("releases", &[]);
     let names: BTreeSet<&str> = column(&names, 0).into_iter().collect();
     assert_eq!(names, BTreeSet::from(["AR-2024-0107", "run-crate"]));
+}
+
+#[test]
+fn validate_ingest_and_query_follow_the_tre_namespace_a_release_was_made_in() {
+    const NS: &str = "https://tre.example.org/terms#";
+    let released = Archive::new("archive-namespace");
+    let output = released.release("release-AR-2025-0042", &["--quiet", "--tre-namespace", NS]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let crate_dir = released.out().join("ro-crate-AR-2025-0042");
+
+    // The release profile finds the tre: terms where it is told they are.
+    let validate = |namespace: Option<&str>| {
+        let mut validate = command();
+        if let Some(ns) = namespace {
+            validate.env("TRECRATE_TRE_NAMESPACE", ns);
+        }
+        validate.arg("validate").arg(&crate_dir).output().unwrap()
+    };
+    let elsewhere = validate(None);
+    assert_eq!(elsewhere.status.code(), Some(1), "{}", stderr(&elsewhere));
+    assert!(String::from_utf8_lossy(&elsewhere.stdout).contains("tre:statbarn"));
+    let there = validate(Some(NS));
+    let report = String::from_utf8_lossy(&there.stdout);
+    assert!(there.status.success(), "{report}");
+    assert!(report.contains("trecrate-release"), "{report}");
+
+    // So do the auditors' queries.
+    let statbarn = |extra: &[&str]| {
+        let mut args = vec![
+            "query",
+            "--builtin",
+            "files-by-statbarn",
+            "--param",
+            "statbarn=frequencies",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let output = released.run(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        rows(&output.stdout)
+    };
+    let mut expected = ids_with(
+        &released.out(),
+        "AR-2025-0042",
+        "tre:statbarn",
+        "frequencies",
+    );
+    expected.sort();
+    assert!(!expected.is_empty());
+    let found = statbarn(&["--tre-namespace", NS]);
+    let mut paths: Vec<String> = column(&found, 1).into_iter().map(str::to_owned).collect();
+    paths.sort();
+    assert_eq!(paths, expected);
+    assert!(statbarn(&[]).is_empty(), "nothing in the default namespace");
+
+    // And ingest, which reads the request id from tre:airlockRequestId.
+    let fresh = Archive::new("archive-namespace-ingest");
+    let zip = released.out().join("ro-crate-AR-2025-0042.zip");
+    let refused = fresh.run(&["ingest", zip.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let ingested = fresh.run(&["ingest", zip.to_str().unwrap(), "--tre-namespace", NS]);
+    assert!(ingested.status.success(), "{}", stderr(&ingested));
+    assert!(
+        String::from_utf8_lossy(&ingested.stdout).contains("AR-2025-0042 archived"),
+        "{}",
+        String::from_utf8_lossy(&ingested.stdout)
+    );
+
+    let bad = fresh.run(&["query", "--list", "--tre-namespace", "tre"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--tre-namespace"), "{}", stderr(&bad));
 }
 
 #[test]

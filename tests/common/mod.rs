@@ -138,6 +138,7 @@ pub fn command() -> Command {
         .env("SOURCE_DATE_EPOCH", "1767225600")
         .env("TRECRATE_NO_STORE", "1")
         .env_remove("TRECRATE_STORE")
+        .env_remove("TRECRATE_TRE_NAMESPACE")
         .env_remove("TRECRATE_TOKEN");
     command
 }
