@@ -64,17 +64,26 @@ def large_export(work):
 
 
 def median_of(argv, runs, ok_codes=(0,), before=lambda: None):
+    """argv, or argv(i) for run i."""
     results = []
-    for _ in range(runs):
+    for i in range(runs):
         before()
-        results.append(timed(argv, ok_codes))
+        results.append(timed(argv(i) if callable(argv) else argv, ok_codes))
     return (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results),
             max(r[2] for r in results))
 
 
 def release_argv(trecrate, export_dir, out, extra=(), export="release.json"):
     return [trecrate, "release", str(export_dir / export), "--quarantine",
-            str(export_dir / "quarantine"), "--out", str(out), "--quiet", "--force", "--no-store", *extra]
+            str(export_dir / "quarantine"), "--out", str(out), "--quiet", "--no-store", *extra]
+
+
+def run_dir(out, i):
+    """Where run i writes: a directory of its own. Every run is a first release (none is
+    replaced, which at 100,000 files on ext4 costs 10 s more: 57.7 s against 47.8 s), and
+    nothing is deleted until the last measurement (ext4 allocates inodes slowly for a while
+    after many were freed: `recently_deleted` in perf)."""
+    return out / f"run-{i}"
 
 
 def tree_bytes(path):
@@ -131,21 +140,23 @@ def main():
     subprocess.run([str(VENV / "python"), str(ROOT / "tests/peers/seed_rocv_cache.py"), str(cache),
                     str(ROOT / "context")], check=True)
 
+    # Outputs of an interrupted run; a finished one deletes its own at the end.
+    for old in work.glob("compare-*"):
+        shutil.rmtree(old, ignore_errors=True)
+
     rows = []  # (case, operation, tool, wall, cpu, rss, python wall / trecrate wall)
     for n in sizes:
         export_dir = synthetic_export(work, n)
         out = work / f"compare-{n}"
-        crate = out / f"ro-crate-AR-BENCH-{n}"
-        t = median_of(release_argv(trecrate, export_dir, out), runs)
+        crate = run_dir(out, 0) / f"ro-crate-AR-BENCH-{n}"
+        t = median_of(lambda i: release_argv(trecrate, export_dir, run_dir(out, i)), runs)
         rows.append((f"{n} files", "release", "trecrate", *t, None))
         py_runs = runs if n <= 10000 else 1
         py_out = work / f"compare-py-{n}"
         results = []
-        for _ in range(py_runs):
-            shutil.rmtree(py_out, ignore_errors=True)
+        for i in range(py_runs):
             results.append(timed([str(VENV / "python"), str(HERE / "rocrate_py_release.py"),
-                                  str(export_dir), str(py_out)]))
-        shutil.rmtree(py_out, ignore_errors=True)
+                                  str(export_dir), str(run_dir(py_out, i))]))
         p = (statistics.median(r[0] for r in results), statistics.median(r[1] for r in results),
              max(r[2] for r in results))
         rows.append((f"{n} files", "release", "ro-crate-py", *p, p[0] / t[0]))
@@ -162,7 +173,7 @@ def main():
     limits = machine_limits(work, tree)
     if large:
         export_dir = large_export(work)
-        out = work / "compare-large"
+        out = run_dir(work / "compare-large", 0)
         t = median_of(release_argv(trecrate, export_dir, out, ["--deflate-level", "0"]), 1)
         rows.append(("5 x 1 GB", "release (stored)", "trecrate", *t, None))
         v = median_of([trecrate, "validate", str(out / "ro-crate-AR-BENCH-LARGE")], 1)
@@ -202,6 +213,9 @@ def main():
                 limits["trecrate release, 1 GB stored, tmpfs"] = GB / t[0] / 1e6
             finally:
                 shutil.rmtree(out, ignore_errors=True)
+
+    for done in work.glob("compare-*"):
+        shutil.rmtree(done, ignore_errors=True)
 
     print(f"\n{'case':<11} {'operation':<25} {'tool':<18} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'Python / trecrate':>18}")
     for case, op, tool, wall, cpu, rss, ratio in rows:
