@@ -12,7 +12,10 @@ with hashlib, since it does not hash), and `trecrate validate` (with checksums, 
 crate, offline with its cache seeded from the bundled contexts. Wall and CPU time are medians
 of the runs, peak RSS their maximum (wait4's ru_maxrss). The machine's limits are measured in
 the same run: `openssl dgst -sha256` on a file in page cache, and `zip -0` / `zip -6` on the
-10,000-file tree.
+10,000-file tree; with --large, the disk's write rate too (`dd`, 2 GiB, flushed).
+
+Every timed release writes into a directory of its own, deleted after the last measurement
+(see `run_dir` and `delete_outputs`).
 """
 import hashlib
 import json
@@ -79,11 +82,46 @@ def release_argv(trecrate, export_dir, out, extra=(), export="release.json"):
 
 
 def run_dir(out, i):
-    """Where run i writes: a directory of its own. Every run is a first release (none is
-    replaced, which at 100,000 files on ext4 costs 10 s more: 57.7 s against 47.8 s), and
-    nothing is deleted until the last measurement (ext4 allocates inodes slowly for a while
-    after many were freed: `recently_deleted` in perf)."""
+    """Where run i writes: a directory of its own, so that every run is a first release (none
+    is replaced, which at 100,000 files on ext4 costs 10 s more: 57.7 s against 47.8 s)."""
     return out / f"run-{i}"
+
+
+# ext4 passes over inodes freed in the last minute when it allocates new ones
+# (`recently_deleted` in perf): a 10,000-file release started just after the last one was
+# deleted took 7-8 s instead of 2-3 s. Outputs are deleted only after the last measurement,
+# written back, and the time noted; a run started within a minute of that waits first.
+DELETED_AT = ".compare-deleted-at"
+QUIET_AFTER_DELETION = 65
+
+
+def delete_outputs(work):
+    for out in work.glob("compare-*"):
+        shutil.rmtree(out, ignore_errors=True)
+    os.sync()
+    (work / DELETED_AT).write_text(f"{time.time()}\n")
+
+
+def wait_after_deletion(work):
+    try:
+        wait = float((work / DELETED_AT).read_text()) + QUIET_AFTER_DELETION - time.time()
+    except (OSError, ValueError):
+        return
+    if wait > 0:
+        print(f"waiting {wait:.0f} s: files were deleted on this disk less than a minute ago",
+              file=sys.stderr)
+        time.sleep(wait)
+
+
+def disk_write_rate(work):
+    """MB/s of `dd` writing 2 GiB to the work directory's disk, flushed before it returns."""
+    target = work / "dd-sample.bin"
+    start = time.perf_counter()
+    subprocess.run(["dd", "if=/dev/zero", f"of={target}", "bs=1M", "count=2048",
+                    "conv=fdatasync"], check=True, stderr=subprocess.DEVNULL)
+    rate = (2 << 30) / (time.perf_counter() - start) / 1e6
+    target.unlink()
+    return rate
 
 
 def tree_bytes(path):
@@ -140,9 +178,9 @@ def main():
     subprocess.run([str(VENV / "python"), str(ROOT / "tests/peers/seed_rocv_cache.py"), str(cache),
                     str(ROOT / "context")], check=True)
 
-    # Outputs of an interrupted run; a finished one deletes its own at the end.
-    for old in work.glob("compare-*"):
-        shutil.rmtree(old, ignore_errors=True)
+    if any(work.glob("compare-*")):
+        delete_outputs(work)  # an interrupted run's
+    wait_after_deletion(work)
 
     rows = []  # (case, operation, tool, wall, cpu, rss, python wall / trecrate wall)
     for n in sizes:
@@ -173,6 +211,10 @@ def main():
     limits = machine_limits(work, tree)
     if large:
         export_dir = large_export(work)
+        # The release writes every byte twice, its copy and the zip: half this rate is the
+        # disk's bound for it. Measured first, with nothing else left to write back.
+        os.sync()
+        limits["disk write (dd, 2 GiB, fdatasync)"] = disk_write_rate(work)
         out = run_dir(work / "compare-large", 0)
         t = median_of(release_argv(trecrate, export_dir, out, ["--deflate-level", "0"]), 1)
         rows.append(("5 x 1 GB", "release (stored)", "trecrate", *t, None))
@@ -214,8 +256,7 @@ def main():
             finally:
                 shutil.rmtree(out, ignore_errors=True)
 
-    for done in work.glob("compare-*"):
-        shutil.rmtree(done, ignore_errors=True)
+    delete_outputs(work)
 
     print(f"\n{'case':<11} {'operation':<25} {'tool':<18} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'Python / trecrate':>18}")
     for case, op, tool, wall, cpu, rss, ratio in rows:
