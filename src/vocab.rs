@@ -3,8 +3,27 @@
 /// The source vocabulary: a one-to-one RDF mirror of the `trevor-release/1` export.
 pub const EXPORT: &str = "https://karectl.example/trevor/export#";
 /// ADR-0004 section 5's `tre:` namespace; the CONSTRUCT queries write it, and
-/// [`crate::shape::rename_namespace`] moves it when the operator configures another one.
+/// [`crate::shape::rename_namespace`] moves it when the operator configures another one
+/// (for validate, ingest and query: [`in_tre_namespace`]).
 pub const TRE: &str = "https://karectl.example/trevor/context#";
+/// The source vocabulary of `run-crate`: facts read from a workflow run directory.
+pub const RUN: &str = "https://w3id.org/trecrate/run#";
+/// Terms of the archive's release records (`trecrate:`), see [`crate::archive`].
+pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
+pub const SCHEMA: &str = "http://schema.org/";
+/// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
+pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
+/// The contexts a run crate names after RO-Crate 1.1's (ro-terms workflow-run and sapporo).
+pub const WORKFLOW_RUN_CONTEXT: &str = "https://w3id.org/ro/terms/workflow-run/context";
+pub const SAPPORO_CONTEXT: &str = "https://w3id.org/ro/terms/sapporo";
+
+/// Prefixes findings use to show property IRIs (`schema:name`); reports expand them back.
+pub const DISPLAY_PREFIXES: [(&str, &str); 4] = [
+    ("schema:", SCHEMA),
+    ("dct:", "http://purl.org/dc/terms/"),
+    ("rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("tre:", TRE),
+];
 
 /// A query or shapes document of trecrate's, read in the TRE's `tre:` namespace. They are all
 /// written in [`TRE`], whose IRI appears in them only as that namespace; a TRE that configured
@@ -29,21 +48,3 @@ pub fn check_tre_namespace(namespace: &str) -> Result<(), String> {
     }
     Ok(())
 }
-/// The source vocabulary of `run-crate`: facts read from a workflow run directory.
-pub const RUN: &str = "https://w3id.org/trecrate/run#";
-/// Terms of the archive's release records (`trecrate:`), see [`crate::archive`].
-pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
-pub const SCHEMA: &str = "http://schema.org/";
-/// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
-pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
-/// The contexts a run crate names after RO-Crate 1.1's (ro-terms workflow-run and sapporo).
-pub const WORKFLOW_RUN_CONTEXT: &str = "https://w3id.org/ro/terms/workflow-run/context";
-pub const SAPPORO_CONTEXT: &str = "https://w3id.org/ro/terms/sapporo";
-
-/// Prefixes findings use to show property IRIs (`schema:name`); reports expand them back.
-pub const DISPLAY_PREFIXES: [(&str, &str); 4] = [
-    ("schema:", SCHEMA),
-    ("dct:", "http://purl.org/dc/terms/"),
-    ("rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
-    ("tre:", TRE),
-];
