@@ -7,32 +7,16 @@
 
 pub mod archive;
 pub mod assets;
-pub mod bucket;
-pub mod contexts;
-pub mod export;
 pub mod finding;
-pub mod form;
-pub mod ingest;
 pub mod jsonld;
-pub mod load;
-pub mod package;
 pub mod parallel;
-pub mod preview;
-pub mod push;
-pub mod quarantine;
-pub mod query;
-pub mod reader;
-pub mod report;
+pub mod rdf;
+pub mod release;
 pub mod run_crate;
-pub mod run_dir;
-pub mod select;
-pub mod serve;
 pub mod shacl;
 pub mod shape;
-pub mod streaming;
-pub mod timestamp;
+pub mod storage;
 pub mod validate;
-pub mod vocab;
 
 use assets::{AssetDirs, Assets};
 use bucket::{Location, Scratch, Uploaded};
@@ -41,9 +25,12 @@ use load::Publisher;
 use oxigraph::store::Store;
 use package::{Package, PayloadFile, ReleaseRecord, Written};
 use quarantine::Quarantine;
+use rdf::{select, vocab};
+use release::{export, load, package, preview, quarantine};
 use sha2::Digest;
 use shacl::{Finding, Level};
 use std::path::PathBuf;
+use storage::s3 as bucket;
 
 /// Everything `trecrate release` needs.
 #[derive(Debug, Clone)]

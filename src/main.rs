@@ -1,5 +1,6 @@
 //! The `trecrate` command: parses arguments, calls the library once, reports, exits.
 
+#[path = "cli/args.rs"]
 mod cli;
 
 use clap::Parser;
@@ -11,15 +12,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use trecrate::archive::query::{Format, Limits, QueryError};
 use trecrate::archive::{Archive, ArchiveError, Recorded};
 use trecrate::assets::AssetDirs;
-use trecrate::bucket::BucketError;
-use trecrate::contexts::Contexts;
 use trecrate::finding::Level;
-use trecrate::load::Publisher;
-use trecrate::package::PackageError;
-use trecrate::query::{Format, Limits, QueryError};
+use trecrate::jsonld::contexts::Contexts;
+use trecrate::release::load::Publisher;
+use trecrate::release::package::PackageError;
 use trecrate::shacl::Finding;
+use trecrate::storage::s3::BucketError;
 use trecrate::validate::{Profile, ValidateOptions};
 use trecrate::{Delivered, Error, Event, ReleaseOptions};
 
@@ -114,7 +115,7 @@ fn ingest(args: IngestArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let options = trecrate::ingest::IngestOptions {
+    let options = trecrate::archive::ingest::IngestOptions {
         validate: ValidateOptions {
             profiles: Vec::new(),
             metadata_only: args.metadata_only,
@@ -130,7 +131,7 @@ fn ingest(args: IngestArgs) -> ExitCode {
     let start = Instant::now();
     let total = args.crates.len();
     let mut last = Instant::now();
-    trecrate::ingest::ingest_all(&archive, &args.crates, &options, &mut |n, result| {
+    trecrate::archive::ingest::ingest_all(&archive, &args.crates, &options, &mut |n, result| {
         let path = &args.crates[n];
         match result {
             Ok(ingested) => {
@@ -168,13 +169,15 @@ fn ingest(args: IngestArgs) -> ExitCode {
             }
             Err(error) => {
                 let this = match &error {
-                    trecrate::ingest::IngestError::Refused { findings, .. } => {
+                    trecrate::archive::ingest::IngestError::Refused { findings, .. } => {
                         for finding in findings.iter().take(20) {
                             eprintln!("  {}", describe(finding));
                         }
                         1
                     }
-                    trecrate::ingest::IngestError::Archive { source, .. } => archive_code(source),
+                    trecrate::archive::ingest::IngestError::Archive { source, .. } => {
+                        archive_code(source)
+                    }
                     _ => 2,
                 };
                 fail(&error, this);
@@ -195,14 +198,14 @@ fn query_code(error: &QueryError) -> u8 {
 fn builtins(
     dir: Option<&std::path::Path>,
     tre_namespace: &str,
-) -> Result<Vec<trecrate::query::Builtin>, ExitCode> {
+) -> Result<Vec<trecrate::archive::query::Builtin>, ExitCode> {
     let assets = trecrate::assets::audit_queries(dir).map_err(|e| fail(&e, 2))?;
-    trecrate::query::builtins(&assets, tre_namespace).map_err(|e| fail(&e, 2))
+    trecrate::archive::query::builtins(&assets, tre_namespace).map_err(|e| fail(&e, 2))
 }
 
 /// The `--tre-namespace` value, or exit status 2 when it cannot be a namespace.
 fn tre_namespace(arg: TreNamespaceArg) -> Result<String, ExitCode> {
-    match trecrate::vocab::check_tre_namespace(&arg.tre_namespace) {
+    match trecrate::rdf::vocab::check_tre_namespace(&arg.tre_namespace) {
         Ok(()) => Ok(arg.tre_namespace),
         Err(message) => {
             eprintln!("trecrate: error: --tre-namespace {message}");
@@ -212,11 +215,11 @@ fn tre_namespace(arg: TreNamespaceArg) -> Result<String, ExitCode> {
 }
 
 fn releases(args: ReleasesArgs) -> ExitCode {
-    let library = match builtins(None, trecrate::vocab::TRE) {
+    let library = match builtins(None, trecrate::rdf::vocab::TRE) {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let prepared = match trecrate::query::prepare_builtin(&library, "releases", &[]) {
+    let prepared = match trecrate::archive::query::prepare_builtin(&library, "releases", &[]) {
         Ok(p) => p,
         Err(e) => return fail(&e, query_code(&e)),
     };
@@ -271,7 +274,7 @@ fn query(args: QueryArgs) -> ExitCode {
             }
         }
         // With parameters: the query as it runs, values in place, for another SPARQL endpoint.
-        return match trecrate::query::prepare_builtin(&library, name, &params)
+        return match trecrate::archive::query::prepare_builtin(&library, name, &params)
             .and_then(|p| p.bound())
         {
             Ok(query) => {
@@ -297,8 +300,8 @@ fn query(args: QueryArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let prepared = match (&text, &args.builtin) {
-        (Some((text, name)), _) => trecrate::query::prepare(text, name),
-        (None, Some(name)) => trecrate::query::prepare_builtin(&library, name, &params),
+        (Some((text, name)), _) => trecrate::archive::query::prepare(text, name),
+        (None, Some(name)) => trecrate::archive::query::prepare_builtin(&library, name, &params),
         (None, None) => unreachable!("checked above"),
     };
     let prepared = match prepared {
@@ -314,15 +317,16 @@ fn query(args: QueryArgs) -> ExitCode {
 
 fn answer(
     archive: &Archive,
-    prepared: trecrate::query::Prepared,
+    prepared: trecrate::archive::query::Prepared,
     format: Format,
     time: bool,
 ) -> ExitCode {
     let start = Instant::now();
-    let answer = match trecrate::query::evaluate(archive.store(), prepared, Limits::default()) {
-        Ok(a) => a,
-        Err(e) => return fail(&e, query_code(&e)),
-    };
+    let answer =
+        match trecrate::archive::query::evaluate(archive.store(), prepared, Limits::default()) {
+            Ok(a) => a,
+            Err(e) => return fail(&e, query_code(&e)),
+        };
     if time {
         eprintln!(
             "trecrate: query evaluated in {:.1} ms",
@@ -330,7 +334,8 @@ fn answer(
         );
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match trecrate::query::write(&answer, format, &mut out).and_then(|()| Ok(out.flush()?)) {
+    match trecrate::archive::query::write(&answer, format, &mut out).and_then(|()| Ok(out.flush()?))
+    {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`| head`) is the reader's choice, not a failure.
         Err(QueryError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -367,7 +372,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let options = trecrate::serve::ServeOptions {
+    let options = trecrate::archive::serve::ServeOptions {
         bind: args.bind,
         token,
         limits: Limits {
@@ -386,7 +391,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     );
     let store = archive.store().clone();
-    match trecrate::serve::serve(store, options, |line| eprintln!("trecrate: {line}")) {
+    match trecrate::archive::serve::serve(store, options, |line| eprintln!("trecrate: {line}")) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e, 2),
     }
@@ -401,12 +406,12 @@ fn push(args: PushArgs) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let options = trecrate::push::PushOptions {
+    let options = trecrate::archive::push::PushOptions {
         endpoint: args.endpoint,
         release: args.release,
         token,
     };
-    match trecrate::push::push(&archive, &options, &mut |graph, triples| {
+    match trecrate::archive::push::push(&archive, &options, &mut |graph, triples| {
         eprintln!("trecrate: pushed <{graph}> ({triples} triples)")
     }) {
         Ok(n) => {
@@ -418,7 +423,7 @@ fn push(args: PushArgs) -> ExitCode {
         }
         Err(e) => {
             let code = match &e {
-                trecrate::push::PushError::Archive(a) => archive_code(a),
+                trecrate::archive::push::PushError::Archive(a) => archive_code(a),
                 _ => 2,
             };
             fail(&e, code)
@@ -475,9 +480,9 @@ fn validate(args: ValidateArgs) -> ExitCode {
         }
     }
     let text = match args.format {
-        FormatArg::Text => trecrate::report::text(&reports, level),
-        FormatArg::Json => trecrate::report::json(&reports, level),
-        FormatArg::Turtle => trecrate::report::turtle(&reports, level),
+        FormatArg::Text => trecrate::validate::report::text(&reports, level),
+        FormatArg::Json => trecrate::validate::report::json(&reports, level),
+        FormatArg::Turtle => trecrate::validate::report::turtle(&reports, level),
     };
     if !reports.is_empty() {
         let mut out = std::io::stdout().lock();
@@ -505,7 +510,7 @@ fn release(args: ReleaseArgs) -> ExitCode {
         export: args.export,
         quarantine: args.quarantine,
         out: args.out,
-        s3: trecrate::bucket::Config {
+        s3: trecrate::storage::s3::Config {
             endpoint: args.s3.s3_endpoint_url,
             region: args.s3.s3_region,
             access_key_id: args.s3.s3_access_key_id,
@@ -580,7 +585,7 @@ fn release(args: ReleaseArgs) -> ExitCode {
 /// 1 when the release was refused on its merits, 2 when trecrate could not do its job.
 fn exit_code(error: &Error) -> u8 {
     match error {
-        Error::Export(trecrate::export::ExportError::Read { .. }) => 2,
+        Error::Export(trecrate::release::export::ExportError::Read { .. }) => 2,
         Error::Export(_) | Error::Quarantine(_) | Error::Refused(_) => 1,
         Error::Package(PackageError::Mismatch(_) | PackageError::Exists { .. }) => 1,
         Error::Bucket(b) => bucket_code(b),

@@ -5,7 +5,7 @@
 //! source graph), then every other query contributes its triples to the crate graph.
 
 use crate::assets::Asset;
-use crate::vocab;
+use crate::rdf::vocab;
 use oxigraph::model::{GraphName, NamedNode, Quad, Term, Triple};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::{StorageError, Store};

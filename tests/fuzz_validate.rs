@@ -132,7 +132,7 @@ proptest! {
                 contexts: Default::default(),
                 max_metadata_bytes: 1 << 20,
                 skip_checks: Vec::new(),
-                tre_namespace: trecrate::vocab::TRE.to_owned(),
+                tre_namespace: trecrate::rdf::vocab::TRE.to_owned(),
             };
             if let Ok(report) = validate(&c.dir, &options) {
                 for f in &report.findings {

@@ -28,11 +28,11 @@ fn assert_same(graph: &Store, base: &str, context: &Context, what: &str) {
 fn release_crates_compact_identically() {
     type Edit = fn(&mut serde_json::Value);
     let cases: [(&str, Edit, &str); 4] = [
-        ("example", |_| {}, trecrate::vocab::TRE),
+        ("example", |_| {}, trecrate::rdf::vocab::TRE),
         (
             "markup",
             |v| v["request"]["title"] = "<b>bold</b> \"quoted\" ünïcode 面试".into(),
-            trecrate::vocab::TRE,
+            trecrate::rdf::vocab::TRE,
         ),
         ("namespace", |_| {}, "https://tre.example.org/terms/"),
         (
@@ -42,7 +42,7 @@ fn release_crates_compact_identically() {
                 r.remove("orcid");
                 r.remove("affiliation");
             },
-            trecrate::vocab::TRE,
+            trecrate::rdf::vocab::TRE,
         ),
     ];
     for (name, edit, namespace) in cases {
@@ -91,7 +91,7 @@ fn every_kind_of_value_compacts_identically() {
     store
         .load_from_reader(RdfFormat::Turtle, turtle.as_bytes())
         .unwrap();
-    let ctx = context(trecrate::vocab::TRE);
+    let ctx = context(trecrate::rdf::vocab::TRE);
     assert_same(&store, base, &ctx, "value kinds");
     let text = serialize_with(&store, base, &ctx, Compaction::Specialised).unwrap();
     // Spot checks that the graph really exercised the branches.

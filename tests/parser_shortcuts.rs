@@ -11,8 +11,8 @@ use oxigraph::model::dataset::CanonicalizationAlgorithm;
 use oxigraph::model::Dataset;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use trecrate::contexts::{names_in_json, Contexts};
-use trecrate::streaming::streaming_order;
+use trecrate::jsonld::contexts::{names_in_json, Contexts};
+use trecrate::validate::streaming::streaming_order;
 
 /// The document's quads, blank nodes canonicalized, its contexts served whole or, given
 /// `used`, trimmed to it; `None` if the parser reports an error.

@@ -131,7 +131,7 @@ fn pyld_reads_the_metadata_as_the_graph_the_construct_queries_built() {
 
 fn pyld_matches(example: &str) {
     let f = Fixture::of(example, "pyld");
-    let built = trecrate::build(&f.options(trecrate::vocab::TRE), &mut |_| {}).unwrap();
+    let built = trecrate::build(&f.options(trecrate::rdf::vocab::TRE), &mut |_| {}).unwrap();
     let mut expected = Vec::new();
     built
         .graph

@@ -110,7 +110,7 @@ impl Fixture {
             out: self.out.clone().into(),
             s3: Default::default(),
             force: false,
-            publisher: trecrate::load::Publisher {
+            publisher: trecrate::release::load::Publisher {
                 name: "KARECTL Trusted Research Environment".into(),
                 url: "https://karectl.example/".into(),
             },

@@ -10,7 +10,7 @@
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`...), which
 //! [`Config`] overrides field by field. Request signing is object_store's.
 
-use crate::package::{self, OnFile, Package, PackageError, PayloadFile, ReleaseRecord};
+use crate::release::package::{self, OnFile, Package, PackageError, PayloadFile, ReleaseRecord};
 use futures::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as Key;

@@ -13,7 +13,9 @@
 //!
 //! Entities and keys are then put in a fixed order so the same graph always gives the same bytes.
 
-use crate::vocab;
+pub mod contexts;
+
+use crate::rdf::vocab;
 use iref::IriBuf;
 use json_ld::syntax::{Parse, TryFromJson};
 use json_ld::{JsonLdProcessor, Options, RemoteDocument, RemoteDocumentReference};

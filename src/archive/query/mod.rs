@@ -9,7 +9,7 @@
 //! `?name` before evaluation, never spliced into the query text.
 
 use crate::assets::Asset;
-use crate::vocab::DISPLAY_PREFIXES;
+use crate::rdf::vocab::DISPLAY_PREFIXES;
 use oxigraph::io::{JsonLdProfileSet, RdfFormat, RdfSerializer};
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{Literal, NamedNode, Term, Triple, Variable};
@@ -368,7 +368,7 @@ pub fn write(answer: &Answer, format: Format, out: &mut dyn Write) -> Result<(),
 
 fn display_prefixes() -> impl Iterator<Item = (&'static str, &'static str)> {
     DISPLAY_PREFIXES.into_iter().chain([
-        ("trecrate:", crate::vocab::ARCHIVE),
+        ("trecrate:", crate::rdf::vocab::ARCHIVE),
         ("xsd:", "http://www.w3.org/2001/XMLSchema#"),
     ])
 }
@@ -671,7 +671,7 @@ pub fn builtins(assets: &[Asset], tre_namespace: &str) -> Result<Vec<Builtin>, Q
         .map(|asset| {
             let mut builtin = Builtin::parse(asset)?;
             builtin.text =
-                crate::vocab::in_tre_namespace(&builtin.text, tre_namespace).into_owned();
+                crate::rdf::vocab::in_tre_namespace(&builtin.text, tre_namespace).into_owned();
             Ok(builtin)
         })
         .collect()

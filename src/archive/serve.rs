@@ -5,7 +5,7 @@
 //! token, when configured, guards every route; without one, only loopback addresses may be
 //! bound, so an archive is never exposed to the network by accident.
 
-use crate::query::{Answer, Format, Limits, QueryError};
+use crate::archive::query::{Answer, Format, Limits, QueryError};
 use oxhttp::model::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use oxhttp::model::{Body, Method, Request, Response, StatusCode};
 use oxhttp::Server;
@@ -157,14 +157,14 @@ fn answer(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("*/*")
         .to_owned();
-    let prepared = match crate::query::prepare(query, "the query") {
+    let prepared = match crate::archive::query::prepare(query, "the query") {
         Ok(p) => p,
         Err(e @ QueryError::Update { .. }) => {
             return text(StatusCode::FORBIDDEN, &format!("{e}\n"));
         }
         Err(e) => return text(StatusCode::BAD_REQUEST, &format!("{e}\n")),
     };
-    let answer = match crate::query::evaluate(store, prepared, options.limits) {
+    let answer = match crate::archive::query::evaluate(store, prepared, options.limits) {
         Ok(a) => a,
         Err(e @ QueryError::Timeout(_)) => {
             return text(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n"))
@@ -184,7 +184,7 @@ fn answer(
         );
     };
     let mut body = Vec::new();
-    if let Err(e) = crate::query::write(&answer, format, &mut body) {
+    if let Err(e) = crate::archive::query::write(&answer, format, &mut body) {
         return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n"));
     }
     Response::builder()

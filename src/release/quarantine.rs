@@ -2,7 +2,7 @@
 //! leave, whether by `..`, an absolute path or a symbolic link; or a bucket prefix whose keys
 //! the export's paths are, relative to it.
 
-use crate::bucket::{BucketUrl, Location};
+use crate::storage::s3::{BucketUrl, Location};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]

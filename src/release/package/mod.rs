@@ -5,7 +5,7 @@
 //! release is complete. Any failure, including a checksum that does not match the export, leaves
 //! the output directory as it was.
 
-use crate::timestamp::Timestamp;
+use crate::rdf::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -30,7 +30,7 @@ pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, Prev
         // 300 MB more.
         let mut keys = Vec::new();
         let mut rows = Vec::new();
-        crate::select::each_row(graph, Some(base), &query.text, fail, |solution| {
+        crate::rdf::select::each_row(graph, Some(base), &query.text, fail, |solution| {
             if keys.is_empty() {
                 keys = solution
                     .variables()

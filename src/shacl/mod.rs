@@ -448,7 +448,7 @@ impl Shapes {
             data.mark_focus(nodes)?;
             text.insert_str(self.prefixes.len() + at + 1, &data.pattern);
         }
-        crate::select::select(data.store, Some(&self.base), &text)
+        crate::rdf::select::select(data.store, Some(&self.base), &text)
             .map(|r| r.rows)
             .map_err(|message| ShaclError::Sparql {
                 shape: shape.to_owned(),
@@ -1246,10 +1246,11 @@ fn well_formed(literal: &Literal) -> bool {
                 || v.parse::<f64>().is_ok() && !v.contains(['i', 'I', 'n', 'N'])
         }
         "boolean" => matches!(v, "true" | "false" | "1" | "0"),
-        "dateTime" => crate::timestamp::Timestamp::parse(v).is_some(),
+        "dateTime" => crate::rdf::timestamp::Timestamp::parse(v).is_some(),
         "date" => {
             v.len() >= 10
-                && crate::timestamp::Timestamp::parse(&format!("{}T00:00:00Z", &v[..10])).is_some()
+                && crate::rdf::timestamp::Timestamp::parse(&format!("{}T00:00:00Z", &v[..10]))
+                    .is_some()
                 && (v.len() == 10 || matches!(&v[10..], "Z") || v[10..].starts_with(['+', '-']))
         }
         _ => true,
@@ -1311,7 +1312,7 @@ fn display_term(term: &Term) -> String {
 
 /// Well-known namespaces shortened in reports.
 fn compact(iri: &str) -> String {
-    for (prefix, ns) in crate::vocab::DISPLAY_PREFIXES {
+    for (prefix, ns) in crate::rdf::vocab::DISPLAY_PREFIXES {
         if let Some(local) = iri.strip_prefix(ns) {
             return format!("{prefix}{local}");
         }

@@ -4,8 +4,8 @@
 
 use crate::archive::{Archive, ArchiveError, Record, Recorded, ZipRecord};
 use crate::finding::{Finding, Level};
-use crate::select::text;
-use crate::timestamp::Timestamp;
+use crate::rdf::select::text;
+use crate::rdf::timestamp::Timestamp;
 use crate::validate::{ValidateError, ValidateOptions, BASE};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Term, Triple};
 use sha2::{Digest, Sha256};
@@ -160,11 +160,11 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         path: shown.clone(),
         message,
     };
-    let facts = crate::select::select(
+    let facts = crate::rdf::select::select(
         &graph,
         Some(BASE),
-        &crate::vocab::in_tre_namespace(
-            include_str!("../queries/ingest/record.rq"),
+        &crate::rdf::vocab::in_tre_namespace(
+            include_str!("../../queries/ingest/record.rq"),
             &options.validate.tre_namespace,
         ),
     )
@@ -191,7 +191,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
     let record = Record {
         request_id: request_id.clone(),
         root: root.clone(),
-        metadata_sha256: crate::package::hex(&Sha256::digest(&checked.metadata)),
+        metadata_sha256: crate::release::package::hex(&Sha256::digest(&checked.metadata)),
         released_at: released_at.as_str().to_owned(),
         file_count: number("files"),
         payload_bytes: number("bytes"),
@@ -242,7 +242,7 @@ fn name_of_file(path: &Path) -> String {
 fn name_of(path: &Path) -> String {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     let mut name = name_of_file(&absolute);
-    if name == crate::reader::METADATA {
+    if name == crate::validate::reader::METADATA {
         name = absolute.parent().map(name_of_file).unwrap_or_default();
     }
     let name = name.strip_suffix(".zip").unwrap_or(&name);
@@ -283,7 +283,7 @@ fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
     }
     Ok(Some(ZipRecord {
         location: std::fs::canonicalize(path)?.display().to_string(),
-        sha256: crate::package::hex(&hasher.finalize()),
+        sha256: crate::release::package::hex(&hasher.finalize()),
         size,
         etag: None,
     }))

@@ -1,8 +1,8 @@
 //! Checks on the metadata as JSON, before it is read as RDF: what a JSON-LD processor would
 //! silently repair or drop. <https://www.researchobject.org/ro-crate/1.1/structure.html>
 
-use crate::contexts::Contexts;
 use crate::finding::{Finding, Level};
+use crate::jsonld::contexts::Contexts;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::borrow::Cow;

@@ -5,8 +5,8 @@
 //! `queries/`. Node IRIs are positional (`urn:trecrate:export:objects/0/versions/1`) so that no
 //! export value ever has to be escaped into an IRI.
 
-use crate::export::{Export, Person};
-use crate::vocab;
+use crate::rdf::vocab;
+use crate::release::export::{Export, Person};
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{GraphNameRef, LiteralRef, NamedNode, NamedNodeRef, QuadRef, TermRef};
 use oxigraph::store::{StorageError, Store, Transaction};

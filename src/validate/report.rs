@@ -312,7 +312,7 @@ fn entity_iri(entity: &str, base: &str) -> Option<oxigraph::model::NamedNode> {
 
 fn property_iri(property: &str) -> Option<oxigraph::model::NamedNode> {
     use oxigraph::model::NamedNode;
-    for (prefix, namespace) in crate::vocab::DISPLAY_PREFIXES {
+    for (prefix, namespace) in crate::rdf::vocab::DISPLAY_PREFIXES {
         if let Some(local) = property.strip_prefix(prefix) {
             return NamedNode::new(format!("{namespace}{local}")).ok();
         }

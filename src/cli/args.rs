@@ -3,8 +3,8 @@
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use trecrate::bucket::Location;
-use trecrate::query::Format;
+use trecrate::archive::query::Format;
+use trecrate::storage::s3::Location;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -145,7 +145,7 @@ pub struct TreNamespaceArg {
     /// Namespace of the tre: terms (ADR-0004 section 5). Give every command the same one
     /// (TRECRATE_TRE_NAMESPACE does): release writes the terms in it, and validate, ingest
     /// and query look for them there
-    #[arg(long, value_name = "IRI", env = "TRECRATE_TRE_NAMESPACE", default_value = trecrate::vocab::TRE)]
+    #[arg(long, value_name = "IRI", env = "TRECRATE_TRE_NAMESPACE", default_value = trecrate::rdf::vocab::TRE)]
     pub tre_namespace: String,
 }
 

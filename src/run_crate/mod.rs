@@ -2,17 +2,19 @@
 //! Process Run Crate 0.5, Workflow Run Crate 0.5 and Workflow RO-Crate 1.0.
 //!
 //! The release pipeline with another profile: the run directory is loaded as RDF
-//! ([`crate::run_dir`]), `queries/run-crate/*.rq` build the crate graph, the RO-Crate 1.1 and
+//! ([`crate::run_crate::run_dir`]), `queries/run-crate/*.rq` build the crate graph, the RO-Crate 1.1 and
 //! `shapes/run-crate/` shapes check it, and it is written as flattened, compacted JSON-LD under
 //! the RO-Crate 1.1, workflow-run and sapporo contexts. Only the loader is specific to runs.
+
+pub mod run_dir;
 
 use crate::archive::{self, Archive, Recorded};
 use crate::assets::{AssetDirs, RunAssets};
 use crate::jsonld::{self, Remote};
-use crate::run_dir::{self, Loaded};
 use crate::shacl::{self, Finding, Level};
 use crate::{crate_base, shape, Event};
 use oxigraph::store::Store;
+use run_dir::Loaded;
 use sha2::Digest;
 use std::path::{Path, PathBuf};
 
@@ -119,17 +121,17 @@ pub fn run_crate(
     let context = jsonld::Context::of(
         &[
             Remote {
-                url: crate::vocab::RO_CRATE_1_1_CONTEXT,
+                url: crate::rdf::vocab::RO_CRATE_1_1_CONTEXT,
                 file: "ro-crate-1.1.jsonld",
                 document: &assets.ro_crate_context,
             },
             Remote {
-                url: crate::vocab::WORKFLOW_RUN_CONTEXT,
+                url: crate::rdf::vocab::WORKFLOW_RUN_CONTEXT,
                 file: "ro-terms-workflow-run.jsonld",
                 document: &assets.workflow_run_context,
             },
             Remote {
-                url: crate::vocab::SAPPORO_CONTEXT,
+                url: crate::rdf::vocab::SAPPORO_CONTEXT,
                 file: "ro-terms-sapporo.jsonld",
                 document: &assets.sapporo_context,
             },
@@ -138,7 +140,7 @@ pub fn run_crate(
     )?;
     let metadata = jsonld::serialize(&graph, &base, &context)?;
     let path = options.metadata_path();
-    let metadata_sha256 = crate::package::hex(&sha2::Sha256::digest(metadata.as_bytes()));
+    let metadata_sha256 = crate::release::package::hex(&sha2::Sha256::digest(metadata.as_bytes()));
     if let Some(archive) = &archive {
         archive.check(&loaded.run_id, &metadata_sha256, options.force)?;
     }
@@ -179,7 +181,7 @@ fn record(
         request_id: loaded.run_id.clone(),
         root: base.to_owned(),
         metadata_sha256: metadata_sha256.to_owned(),
-        released_at: crate::timestamp::Timestamp::now().as_str().to_owned(),
+        released_at: crate::rdf::timestamp::Timestamp::now().as_str().to_owned(),
         file_count: loaded.files as u64,
         payload_bytes: loaded.bytes,
         zip: None,

@@ -7,7 +7,12 @@
 //! location, release time, tool), goes into the [`RECORDS`] graph in the same transaction as the
 //! crate's triples, so a crash leaves the whole release or nothing.
 
-use crate::vocab::ARCHIVE;
+pub mod ingest;
+pub mod push;
+pub mod query;
+pub mod serve;
+
+use crate::rdf::vocab::ARCHIVE;
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{
     GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term,

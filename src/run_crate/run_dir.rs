@@ -7,8 +7,8 @@
 //! directory is whatever the engine left behind, so every fact is optional except the run
 //! request itself: what cannot be read is left out, never guessed.
 
-use crate::load::SourceGraph;
-use crate::vocab;
+use crate::rdf::vocab;
+use crate::release::load::SourceGraph;
 use oxigraph::model::Literal;
 use oxigraph::store::{StorageError, Store};
 use serde_json::Value;
@@ -97,7 +97,7 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
     g.text(
         &run,
         "generatedAt",
-        crate::timestamp::Timestamp::now().as_str(),
+        crate::rdf::timestamp::Timestamp::now().as_str(),
     );
     let license = license
         .map(str::to_owned)
@@ -294,12 +294,12 @@ fn json_kind(value: &Value) -> &'static str {
 
 /// An RFC 3339 date-time; one without an offset (sapporo writes end times so) is taken as UTC.
 fn date_time(text: &str) -> Option<String> {
-    let candidate = if crate::timestamp::Timestamp::parse(text).is_some() {
+    let candidate = if crate::rdf::timestamp::Timestamp::parse(text).is_some() {
         text.to_owned()
     } else {
         format!("{text}Z")
     };
-    crate::timestamp::Timestamp::parse(&candidate).map(|t| t.as_str().to_owned())
+    crate::rdf::timestamp::Timestamp::parse(&candidate).map(|t| t.as_str().to_owned())
 }
 
 /// The image a `docker run` (or `podman run`) command line starts: the first argument after
@@ -419,7 +419,7 @@ impl FileFacts {
             .modified()
             .ok()
             .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| crate::timestamp::Timestamp::from_epoch(d.as_secs() as i64))
+            .map(|d| crate::rdf::timestamp::Timestamp::from_epoch(d.as_secs() as i64))
             .map(|t| t.as_str().to_owned());
         let Ok(mut file) = std::fs::File::open(path) else {
             return facts;
@@ -457,7 +457,7 @@ impl FileFacts {
                 }
             }
         }
-        facts.sha256 = Some(crate::package::hex(&hasher.finalize()));
+        facts.sha256 = Some(crate::release::package::hex(&hasher.finalize()));
         if text {
             facts.lines = Some(newlines + u64::from(last != b'\n'));
             if meta.len() <= EMBED_TEXT {

@@ -1,12 +1,17 @@
 //! `trecrate validate`: is this crate sound? Checks its JSON form (`form`), its graph against
 //! SHACL shapes per profile (`shacl`, `shapes/`), and its payload against its metadata.
 
-use crate::contexts::Contexts;
+pub mod form;
+pub mod reader;
+pub mod report;
+pub mod streaming;
+
 use crate::finding::{Finding, Level};
-use crate::reader::{Opened, ReadError};
-use crate::select::text;
+use crate::jsonld::contexts::Contexts;
+use crate::rdf::select::text;
+use crate::rdf::vocab::in_tre_namespace;
 use crate::shacl::Shapes;
-use crate::vocab::in_tre_namespace;
+use crate::validate::reader::{Opened, ReadError};
 use md5::Md5;
 use oxigraph::io::{JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
@@ -61,15 +66,15 @@ impl Profile {
     fn shapes(self) -> &'static [(&'static str, &'static str)] {
         const RO_1_1: (&str, &str) = (
             "shapes/ro-crate-1.1.ttl",
-            include_str!("../shapes/ro-crate-1.1.ttl"),
+            include_str!("../../shapes/ro-crate-1.1.ttl"),
         );
         const RO_1_2: (&str, &str) = (
             "shapes/ro-crate-1.2.ttl",
-            include_str!("../shapes/ro-crate-1.2.ttl"),
+            include_str!("../../shapes/ro-crate-1.2.ttl"),
         );
         const RELEASE: (&str, &str) = (
             "shapes/trecrate-release.ttl",
-            include_str!("../shapes/trecrate-release.ttl"),
+            include_str!("../../shapes/trecrate-release.ttl"),
         );
         match self {
             Profile::RoCrate11 => &[RO_1_1],
@@ -104,7 +109,7 @@ pub struct ValidateOptions {
     pub max_metadata_bytes: u64,
     /// Checks not to run, by name (as reports show them).
     pub skip_checks: Vec<String>,
-    /// Where the release profile looks for the `tre:` terms; see [`crate::vocab::in_tre_namespace`].
+    /// Where the release profile looks for the `tre:` terms; see [`crate::rdf::vocab::in_tre_namespace`].
     pub tre_namespace: String,
 }
 
@@ -177,7 +182,7 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     // used only if the form check finds the contexts resolvable.
     let (form, graph) = std::thread::scope(|scope| {
         let form = scope.spawn(|| {
-            crate::form::check(&opened.metadata, &opened.metadata_name, &options.contexts)
+            crate::validate::form::check(&opened.metadata, &opened.metadata_name, &options.contexts)
         });
         let graph = load(&opened.metadata, &options.contexts, &opened.metadata_name);
         (form.join(), graph)
@@ -239,9 +244,9 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     if profiles.is_empty() {
         profiles.push(Profile::RoCrate11);
     }
-    if opened.metadata_name != crate::reader::METADATA {
+    if opened.metadata_name != crate::validate::reader::METADATA {
         for f in &mut findings {
-            if f.entity == crate::reader::METADATA {
+            if f.entity == crate::validate::reader::METADATA {
                 f.entity = opened.metadata_name.clone();
             }
         }
@@ -268,12 +273,12 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
 /// queries use for "the metadata descriptor".
 ///
 /// The document is parsed in streaming key order when it can be rewritten so (half the time and
-/// memory, see [`crate::streaming`]); any error there, and the original is parsed in the default
+/// memory, see [`crate::validate::streaming`]); any error there, and the original is parsed in the default
 /// mode, whose findings are the ones reported.
 fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
     let contexts = Arc::new(contexts.clone());
-    let used = Arc::new(crate::contexts::names_in_json(bytes));
-    if let Some(ordered) = crate::streaming::streaming_order(bytes) {
+    let used = Arc::new(crate::jsonld::contexts::names_in_json(bytes));
+    if let Some(ordered) = crate::validate::streaming::streaming_order(bytes) {
         let streaming = JsonLdProfileSet::from(JsonLdProfile::Streaming);
         if let Ok(store) = parse(&ordered, streaming, &contexts, &used, metadata_name) {
             return Ok(store);
@@ -300,7 +305,8 @@ fn parse(
         .with_base_iri(BASE)
         .map_err(|e| e.to_string())?;
     let store = Store::new().map_err(|e| e.to_string())?;
-    let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", crate::reader::METADATA));
+    let descriptor =
+        NamedNode::new_unchecked(format!("{BASE}{}", crate::validate::reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));
     let rename = |term: Term| match term {
         Term::NamedNode(n) if n == detached => Term::NamedNode(descriptor.clone()),
@@ -361,13 +367,13 @@ fn parse(
 }
 
 fn select(graph: &Store, query: &str) -> Result<Vec<HashMap<String, Term>>, ValidateError> {
-    crate::select::select(graph, Some(BASE), query)
+    crate::rdf::select::select(graph, Some(BASE), query)
         .map(|r| r.rows)
         .map_err(|e| ValidateError::Internal(format!("built-in query: {e}")))
 }
 
 fn declared_profiles(graph: &Store) -> Result<Vec<Profile>, ValidateError> {
-    let rows = select(graph, include_str!("../queries/validate/conforms-to.rq"))?;
+    let rows = select(graph, include_str!("../../queries/validate/conforms-to.rq"))?;
     let mut profiles: Vec<Profile> = rows
         .iter()
         .filter_map(|r| match r.get("profile") {
@@ -383,7 +389,10 @@ fn declared_profiles(graph: &Store) -> Result<Vec<Profile>, ValidateError> {
 /// Data entities against the bytes: existence, sizes, checksums, and undescribed files.
 fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, ValidateError> {
     let mut findings = Vec::new();
-    let rows = select(graph, include_str!("../queries/validate/data-entities.rq"))?;
+    let rows = select(
+        graph,
+        include_str!("../../queries/validate/data-entities.rq"),
+    )?;
     let mut described: BTreeSet<String> = BTreeSet::new();
     let mut directories: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
@@ -484,7 +493,7 @@ fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, Val
     }
     if let Some(payload) = &opened.payload {
         for file in payload.keys() {
-            let metadata = file == crate::reader::METADATA
+            let metadata = file == crate::validate::reader::METADATA
                 || file == "ro-crate-preview.html"
                 || file.starts_with("ro-crate-preview_files/");
             let covered = described.contains(file)
@@ -539,7 +548,7 @@ impl Digests {
     }
 
     fn finish(self) -> BTreeMap<&'static str, String> {
-        let hex = |bytes: &[u8]| crate::package::hex(bytes);
+        let hex = |bytes: &[u8]| crate::release::package::hex(bytes);
         [
             ("sha256", self.sha256.map(|h| hex(&h.finalize()))),
             ("sha512", self.sha512.map(|h| hex(&h.finalize()))),

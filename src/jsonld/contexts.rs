@@ -9,32 +9,32 @@ use std::sync::{Arc, Mutex};
 /// Bundled documents by canonical URL (https, no `.jsonld` suffix).
 const BUNDLED: &[(&str, &str)] = &[
     (
-        crate::vocab::RO_CRATE_1_1_CONTEXT,
-        include_str!("../context/ro-crate-1.1.jsonld"),
+        crate::rdf::vocab::RO_CRATE_1_1_CONTEXT,
+        include_str!("../../context/ro-crate-1.1.jsonld"),
     ),
     (
         "https://w3id.org/ro/crate/1.2/context",
-        include_str!("../context/ro-crate-1.2.jsonld"),
+        include_str!("../../context/ro-crate-1.2.jsonld"),
     ),
     (
         "https://w3id.org/ro/crate/1.3/context",
-        include_str!("../context/ro-crate-1.3.jsonld"),
+        include_str!("../../context/ro-crate-1.3.jsonld"),
     ),
     (
-        crate::vocab::WORKFLOW_RUN_CONTEXT,
-        include_str!("../context/ro-terms-workflow-run.jsonld"),
+        crate::rdf::vocab::WORKFLOW_RUN_CONTEXT,
+        include_str!("../../context/ro-terms-workflow-run.jsonld"),
     ),
     (
         "https://w3id.org/ro/terms/workflow-run",
-        include_str!("../context/ro-terms-workflow-run.jsonld"),
+        include_str!("../../context/ro-terms-workflow-run.jsonld"),
     ),
     (
-        crate::vocab::SAPPORO_CONTEXT,
-        include_str!("../context/ro-terms-sapporo.jsonld"),
+        crate::rdf::vocab::SAPPORO_CONTEXT,
+        include_str!("../../context/ro-terms-sapporo.jsonld"),
     ),
     (
         "https://w3id.org/ro/terms/test",
-        include_str!("../context/ro-terms-test.jsonld"),
+        include_str!("../../context/ro-terms-test.jsonld"),
     ),
 ];
 

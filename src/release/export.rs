@@ -4,7 +4,7 @@
 //! The export is walked by hand rather than derived with serde so that each error names the exact
 //! field (`objects[3].versions[1].path`) and unknown fields become warnings instead of failures.
 
-use crate::timestamp::Timestamp;
+use crate::rdf::timestamp::Timestamp;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
