@@ -1,6 +1,10 @@
-//! RDF plumbing that every pipeline shares: the IRIs trecrate names, SELECT runners and
-//! timestamps.
+//! RDF plumbing that every pipeline shares: the IRIs trecrate names, SELECT runners, IRIs
+//! relative to a crate, digests and timestamps. Nothing here imports the rest of the crate, so
+//! every other module may use it.
 
+pub mod digest;
+pub mod iri;
 pub mod select;
+pub mod source_graph;
 pub mod timestamp;
 pub mod vocab;

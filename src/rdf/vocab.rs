@@ -3,12 +3,12 @@
 /// The source vocabulary: a one-to-one RDF mirror of the `trevor-release/1` export.
 pub const EXPORT: &str = "https://karectl.example/trevor/export#";
 /// ADR-0004 section 5's `tre:` namespace; the CONSTRUCT queries write it, and
-/// [`crate::shape::rename_namespace`] moves it when the operator configures another one
+/// the mapping stage (`shape::rename_namespace`) moves it when the operator configures another one
 /// (for validate, ingest and query: [`in_tre_namespace`]).
 pub const TRE: &str = "https://karectl.example/trevor/context#";
 /// The source vocabulary of `run-crate`: facts read from a workflow run directory.
 pub const RUN: &str = "https://w3id.org/trecrate/run#";
-/// Terms of the archive's release records (`trecrate:`), see [`crate::archive`].
+/// Terms of the archive's release records (`trecrate:`), see the `archive` module.
 pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
 pub const SCHEMA: &str = "http://schema.org/";
 /// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
