@@ -22,6 +22,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/release/approval.rq"),
     embed!("queries/release/review.rq"),
     embed!("queries/release/audit-event.rq"),
+    embed!("queries/payload.rq"),
     embed!("queries/preview/request.rq"),
     embed!("queries/preview/approval.rq"),
     embed!("queries/preview/files.rq"),
@@ -42,16 +43,42 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/run-crate/action.rq"),
     embed!("queries/run-crate/software.rq"),
     embed!("queries/run-crate/statistics.rq"),
+    embed!("queries/validate/conforms-to.rq"),
+    embed!("queries/validate/profiles.rq"),
+    embed!("shapes/profiles/manifest.ttl"),
+    embed!("queries/validate/data-entities.rq"),
+    embed!("queries/ingest/record.rq"),
     embed!("shapes/ro-crate-1.1.ttl"),
+    embed!("shapes/ro-crate-1.2.ttl"),
     embed!("shapes/run-crate/workflow-run.ttl"),
     embed!("shapes/trecrate-release.ttl"),
     embed!("context/ro-crate-1.1.jsonld"),
+    embed!("context/ro-crate-1.2.jsonld"),
+    embed!("context/ro-crate-1.3.jsonld"),
+    embed!("context/ro-terms-test.jsonld"),
     embed!("context/tre.jsonld"),
     embed!("context/ro-terms-workflow-run.jsonld"),
     embed!("context/ro-terms-sapporo.jsonld"),
     embed!("context/run-crate.jsonld"),
     embed!("templates/preview.html"),
 ];
+
+/// The documents modules ask for by path, outside the sets above.
+pub const NAMED: &[&str] = &[
+    "context/ro-crate-1.2.jsonld",
+    "context/ro-crate-1.3.jsonld",
+    "context/ro-terms-test.jsonld",
+    CONFORMS_TO_QUERY,
+    DATA_ENTITIES_QUERY,
+    PROFILES_QUERY,
+    PROFILE_MANIFEST,
+    INGEST_RECORD_QUERY,
+];
+pub const CONFORMS_TO_QUERY: &str = "queries/validate/conforms-to.rq";
+pub const DATA_ENTITIES_QUERY: &str = "queries/validate/data-entities.rq";
+pub const INGEST_RECORD_QUERY: &str = "queries/ingest/record.rq";
+pub const PROFILES_QUERY: &str = "queries/validate/profiles.rq";
+pub const PROFILE_MANIFEST: &str = "shapes/profiles/manifest.ttl";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
@@ -97,19 +124,27 @@ pub struct Assets {
     /// SELECT queries over the crate graph; each one's rows feed the preview under its name.
     pub preview: Vec<Asset>,
     pub shapes: Vec<Asset>,
+    /// SELECT over the source graph: the files the release ships.
+    pub payload: String,
     pub ro_crate_context: String,
     pub tre_context: String,
     pub template: String,
 }
 
 impl Assets {
-    pub fn load(dirs: &AssetDirs) -> Result<Self, AssetError> {
+    /// `shapes` are the embedded shapes documents to check the release with (its profile's,
+    /// see [`crate::profile`]); a `dirs.shapes` directory replaces them all.
+    pub fn load(dirs: &AssetDirs, shapes: &[String]) -> Result<Self, AssetError> {
         let (identify, construct) = mapping(dirs.queries.as_deref(), "release")?;
         Ok(Assets {
             identify,
             construct,
             preview: set(dirs.queries.as_deref(), "queries/", "preview/", ".rq")?,
-            shapes: set(dirs.shapes.as_deref(), "shapes/", "", ".ttl")?,
+            shapes: match &dirs.shapes {
+                Some(dir) => shapes_in(dir)?,
+                None => named(shapes, "shapes/"),
+            },
+            payload: optional(dirs.queries.as_deref(), "queries/", "payload.rq")?,
             ro_crate_context: one(dirs.contexts.as_deref(), "context/", "ro-crate-1.1.jsonld")?,
             tre_context: one(dirs.contexts.as_deref(), "context/", "tre.jsonld")?,
             template: match &dirs.template {
@@ -135,12 +170,17 @@ pub struct RunAssets {
 }
 
 impl RunAssets {
-    /// `dirs.queries` holds `run-crate/*.rq`; `dirs.shapes` holds `*.ttl` and
-    /// `run-crate/*.ttl`; `dirs.contexts` the context documents by their bundled names.
-    pub fn load(dirs: &AssetDirs) -> Result<Self, AssetError> {
+    /// `dirs.queries` holds `run-crate/*.rq`; `dirs.shapes` holds `*.ttl` (but for
+    /// `trecrate-release.ttl`, which is a release's) and `run-crate/*.ttl`; `dirs.contexts` the
+    /// context documents by their bundled names. Without a shapes directory, the embedded
+    /// `base` shapes (RO-Crate's, see [`crate::profile`]) and `shapes/run-crate/*.ttl`.
+    pub fn load(dirs: &AssetDirs, base: &[String]) -> Result<Self, AssetError> {
         let (identify, construct) = mapping(dirs.queries.as_deref(), "run-crate")?;
         let shapes = dirs.shapes.as_deref();
-        let mut all_shapes = set(shapes, "shapes/", "", ".ttl")?;
+        let mut all_shapes = match shapes {
+            Some(dir) => shapes_in(dir)?,
+            None => named(base, "shapes/"),
+        };
         all_shapes.retain(|a| a.name != "trecrate-release.ttl");
         all_shapes.extend(set(shapes, "shapes/", "run-crate/", ".ttl")?);
         let contexts = dirs.contexts.as_deref();
@@ -170,17 +210,40 @@ fn mapping(dir: Option<&Path>, profile: &'static str) -> Result<(Asset, Vec<Asse
     Ok((identify, queries))
 }
 
+/// The shapes documents (`*.ttl`) of a user's directory, by file name.
+pub fn shapes_in(dir: &Path) -> Result<Vec<Asset>, AssetError> {
+    set(Some(dir), "shapes/", "", ".ttl")
+}
+
 /// The auditors' library, `audit/*.rq`, from `dir` (a `--queries` directory) or embedded.
 pub fn audit_queries(dir: Option<&Path>) -> Result<Vec<Asset>, AssetError> {
     set(dir, "queries/", "audit/", ".rq")
 }
 
-fn embedded(path: &str) -> String {
+/// The embedded document at `path` in the source tree (`shapes/ro-crate-1.1.ttl`); empty for
+/// a path that is not embedded, which the tests below rule out for every path the crate names.
+pub fn document(path: &str) -> &'static str {
     EMBEDDED
         .iter()
         .find(|(p, _)| *p == path)
-        .map(|(_, text)| (*text).to_owned())
-        .unwrap_or_default()
+        .map_or("", |(_, text)| text)
+}
+
+/// The embedded documents at `paths`, named relative to `root` as directory sets name them.
+fn named(paths: &[String], root: &str) -> Vec<Asset> {
+    sorted(
+        paths
+            .iter()
+            .map(|path| Asset {
+                name: path.strip_prefix(root).unwrap_or(path).to_owned(),
+                text: embedded(path),
+            })
+            .collect(),
+    )
+}
+
+fn embedded(path: &str) -> String {
+    document(path).to_owned()
 }
 
 fn read(path: &Path) -> Result<String, AssetError> {
@@ -250,5 +313,25 @@ fn one(dir: Option<&Path>, root: &str, name: &str) -> Result<String, AssetError>
     match dir {
         Some(dir) => read(&dir.join(name)),
         None => Ok(embedded(&format!("{root}{name}"))),
+    }
+}
+
+/// As [`one`], but a directory without the document keeps the embedded one: `--queries`
+/// directories written before `payload.rq` could be replaced still work.
+fn optional(dir: Option<&Path>, root: &str, name: &str) -> Result<String, AssetError> {
+    match dir {
+        Some(dir) if dir.join(name).exists() => read(&dir.join(name)),
+        _ => Ok(embedded(&format!("{root}{name}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every document a module asks for by path is embedded.
+    #[test]
+    fn named_documents_are_embedded() {
+        for path in super::NAMED {
+            assert!(!super::document(path).is_empty(), "{path} is not embedded");
+        }
     }
 }

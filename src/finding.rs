@@ -66,3 +66,66 @@ impl Finding {
         }
     }
 }
+
+impl fmt::Display for Finding {
+    /// One line for a terminal: `[LEVEL] check: entity property = "value": message`. The text
+    /// comes from crates written by others, so characters that could move the cursor, reorder
+    /// the line or hide in it (controls, bidi overrides, zero-width) are shown escaped.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[{}] {}: {}",
+            self.level,
+            Sanitized(&self.check),
+            Sanitized(&self.entity)
+        )?;
+        if let Some(property) = &self.property {
+            write!(f, " {}", Sanitized(property))?;
+        }
+        if let Some(value) = &self.value {
+            write!(f, " = \"{}\"", Sanitized(value))?;
+        }
+        write!(f, ": {}", Sanitized(&self.message))
+    }
+}
+
+/// Text from untrusted input, with the characters a terminal would act on escaped.
+pub struct Sanitized<'a>(pub &'a str);
+
+impl fmt::Display for Sanitized<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            let hidden = c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+            if hidden {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_is_one_line_without_hidden_characters() {
+        let finding = Finding::new(
+            Level::Required,
+            "Root: name",
+            "data/\u{202E}vsc.exe",
+            Some("schema:name"),
+            Some("a\nb".into()),
+            "missing\u{1b}[2J".into(),
+        );
+        let line = finding.to_string();
+        assert_eq!(
+            line,
+            "[REQUIRED] Root: name: data/\\u{202e}vsc.exe schema:name = \"a\\nb\": missing\\u{1b}[2J"
+        );
+        assert!(!line.chars().any(|c| c.is_control()));
+    }
+}

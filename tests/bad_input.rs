@@ -228,7 +228,7 @@ fn the_two_person_rule_is_enforced() {
             })
         },
         1,
-        &["reviews:", "at least two distinct checkers", "found 1"],
+        &["#approval", "at least two distinct checkers", "found 1"],
     );
     refused(
         "one-approval",
@@ -248,7 +248,7 @@ fn the_two_person_rule_is_enforced() {
             })
         },
         1,
-        &["reviews[1].checker", "researcher"],
+        &["#review-", "#person-u-1042", "is the researcher"],
     );
     refused(
         "self-approval-by-orcid",
@@ -259,7 +259,11 @@ fn the_two_person_rule_is_enforced() {
             })
         },
         1,
-        &["reviews[0].checker", "researcher"],
+        &[
+            "#review-",
+            "https://orcid.org/0000-0002-1825-0097",
+            "is the researcher",
+        ],
     );
 }
 

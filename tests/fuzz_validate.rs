@@ -127,12 +127,8 @@ proptest! {
             let path = c.dir.join("ro-crate-metadata.json");
             std::fs::write(&path, &bytes).unwrap();
             let options = ValidateOptions {
-                profiles: Vec::new(),
-                metadata_only: false,
-                contexts: Default::default(),
                 max_metadata_bytes: 1 << 20,
-                skip_checks: Vec::new(),
-                tre_namespace: trecrate::rdf::vocab::TRE.to_owned(),
+                ..ValidateOptions::default()
             };
             if let Ok(report) = validate(&c.dir, &options) {
                 for f in &report.findings {

@@ -8,7 +8,7 @@ use crate::rdf::select::text;
 use crate::rdf::timestamp::Timestamp;
 use crate::validate::{ValidateError, ValidateOptions, BASE};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Term, Triple};
-use sha2::{Digest, Sha256};
+
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,12 +24,23 @@ pub enum IngestError {
     NoGraph { path: String },
     #[error("{path}: {message}")]
     Read { path: String, message: String },
-    #[error("{path}: {source}")]
+    #[error("{path}: cannot archive it")]
     Archive {
         path: String,
         #[source]
         source: ArchiveError,
     },
+}
+
+impl IngestError {
+    /// A crate with REQUIRED findings, or different content under an archived name.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            IngestError::Refused { .. } => true,
+            IngestError::Archive { source, .. } => source.is_refusal(),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +175,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         &graph,
         Some(BASE),
         &crate::rdf::vocab::in_tre_namespace(
-            include_str!("../../queries/ingest/record.rq"),
+            crate::assets::document(crate::assets::INGEST_RECORD_QUERY),
             &options.validate.tre_namespace,
         ),
     )
@@ -178,7 +189,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         (Some(id), None) => id,
         (None, None) => name_of(path),
     };
-    let root = crate::crate_base(&request_id);
+    let root = crate::rdf::iri::crate_base(&request_id);
     let released_at = text(facts.get("published"))
         .and_then(|p| Timestamp::parse(&p))
         .unwrap_or_else(Timestamp::now);
@@ -191,7 +202,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
     let record = Record {
         request_id: request_id.clone(),
         root: root.clone(),
-        metadata_sha256: crate::release::package::hex(&Sha256::digest(&checked.metadata)),
+        metadata_sha256: crate::rdf::digest::sha256_hex(&checked.metadata),
         released_at: released_at.as_str().to_owned(),
         file_count: number("files"),
         payload_bytes: number("bytes"),
@@ -269,21 +280,10 @@ fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
     if !path.is_file() || !path.to_string_lossy().ends_with(".zip") {
         return Ok(None);
     }
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
-    let mut size = 0;
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
+    let (sha256, size) = crate::rdf::digest::sha256_of(std::fs::File::open(path)?)?;
     Ok(Some(ZipRecord {
         location: std::fs::canonicalize(path)?.display().to_string(),
-        sha256: crate::release::package::hex(&hasher.finalize()),
+        sha256,
         size,
         etag: None,
     }))

@@ -40,7 +40,7 @@ pub enum ArchiveError {
     Missing { path: PathBuf },
     #[error("{}: the archive is locked by another process (`trecrate serve` keeps it open; a release or ingest holds it while recording): query through the endpoint, or retry when it is done", path.display())]
     Locked { path: PathBuf },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: the archive's storage failed", path.display())]
     Storage {
         path: PathBuf,
         #[source]
@@ -57,6 +57,13 @@ pub enum ArchiveError {
     },
     #[error("{0}")]
     FailPoint(String),
+}
+
+impl ArchiveError {
+    /// Different content under an archived request id is the user's to decide (`--force`).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ArchiveError::Conflict { .. })
+    }
 }
 
 /// What the archive knows about a crate version beyond its own metadata.
@@ -347,22 +354,8 @@ pub fn triples_of(graph: &Store) -> Result<Vec<Triple>, StorageError> {
 pub fn graph_name(request_id: &str, metadata_sha256: &str) -> NamedNode {
     NamedNode::new_unchecked(format!(
         "urn:trecrate:release:{}:{metadata_sha256}",
-        encode(request_id)
+        crate::rdf::iri::encode_name(request_id)
     ))
-}
-
-/// Percent-encodes what may not stand in a URN's name part (request ids never need it; names of
-/// ingested crates, taken from file names, may).
-fn encode(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn term(local: &str) -> NamedNode {

@@ -23,6 +23,12 @@ pub enum PushError {
     },
 }
 
+impl PushError {
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, PushError::Archive(a) if a.is_refusal())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PushOptions {
     pub endpoint: String,
@@ -52,7 +58,7 @@ pub fn push(
             graphs
         }
     };
-    crate::install_tls_provider();
+    crate::storage::http::install_tls_provider();
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()

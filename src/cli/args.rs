@@ -4,7 +4,7 @@ use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use trecrate::archive::query::Format;
-use trecrate::storage::s3::Location;
+use trecrate::storage::Location;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -140,7 +140,7 @@ pub struct StoreArg {
 }
 
 /// The TRE's `tre:` namespace; shared by every command that writes or reads those terms.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TreNamespaceArg {
     /// Namespace of the tre: terms (ADR-0004 section 5). Give every command the same one
     /// (TRECRATE_TRE_NAMESPACE does): release writes the terms in it, and validate, ingest
@@ -403,6 +403,11 @@ pub struct ValidateArgs {
     /// Largest metadata file read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_metadata_bytes: u64,
+
+    /// Shapes of DIR (*.ttl): a file named like a built-in profile's (ro-crate-1.1.ttl,
+    /// ro-crate-1.2.ttl, trecrate-release.ttl) replaces it; the others are checked as well
+    #[arg(long, value_name = "DIR")]
+    pub shapes: Option<PathBuf>,
 
     #[command(flatten)]
     pub tre_namespace: TreNamespaceArg,

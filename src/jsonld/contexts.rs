@@ -6,35 +6,36 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// Bundled documents by canonical URL (https, no `.jsonld` suffix).
+/// Bundled documents (their paths in [`crate::assets`]) by canonical URL (https, no
+/// `.jsonld` suffix).
 const BUNDLED: &[(&str, &str)] = &[
     (
         crate::rdf::vocab::RO_CRATE_1_1_CONTEXT,
-        include_str!("../../context/ro-crate-1.1.jsonld"),
+        "context/ro-crate-1.1.jsonld",
     ),
     (
         "https://w3id.org/ro/crate/1.2/context",
-        include_str!("../../context/ro-crate-1.2.jsonld"),
+        "context/ro-crate-1.2.jsonld",
     ),
     (
         "https://w3id.org/ro/crate/1.3/context",
-        include_str!("../../context/ro-crate-1.3.jsonld"),
+        "context/ro-crate-1.3.jsonld",
     ),
     (
         crate::rdf::vocab::WORKFLOW_RUN_CONTEXT,
-        include_str!("../../context/ro-terms-workflow-run.jsonld"),
+        "context/ro-terms-workflow-run.jsonld",
     ),
     (
         "https://w3id.org/ro/terms/workflow-run",
-        include_str!("../../context/ro-terms-workflow-run.jsonld"),
+        "context/ro-terms-workflow-run.jsonld",
     ),
     (
         crate::rdf::vocab::SAPPORO_CONTEXT,
-        include_str!("../../context/ro-terms-sapporo.jsonld"),
+        "context/ro-terms-sapporo.jsonld",
     ),
     (
         "https://w3id.org/ro/terms/test",
-        include_str!("../../context/ro-terms-test.jsonld"),
+        "context/ro-terms-test.jsonld",
     ),
 ];
 
@@ -90,7 +91,7 @@ impl Contexts {
         BUNDLED
             .iter()
             .find(|(u, _)| *u == key)
-            .map(|(_, text)| *text)
+            .map(|(_, path)| crate::assets::document(path))
     }
 }
 

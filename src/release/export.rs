@@ -7,7 +7,7 @@
 use crate::rdf::timestamp::Timestamp;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 /// The only export format this version understands.
@@ -52,8 +52,13 @@ pub enum ExportError {
         what: &'static str,
         value: String,
     },
-    #[error("{field}: {reason}")]
-    Approval { field: String, reason: String },
+}
+
+impl ExportError {
+    /// Everything but an unreadable file is a fault of the export's content.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, ExportError::Read { .. })
+    }
 }
 
 /// A parsed, checked export plus the warnings (unknown fields) met on the way.
@@ -187,7 +192,6 @@ impl Export {
             warnings,
         };
         export.check_identities()?;
-        export.check_approval()?;
         Ok(export)
     }
 
@@ -227,43 +231,6 @@ impl Export {
                     value: review.id.clone(),
                 });
             }
-        }
-        Ok(())
-    }
-
-    /// The two-person rule: at least two distinct checkers approved, and none of them is the
-    /// researcher who asked for the release.
-    fn check_approval(&self) -> Result<(), ExportError> {
-        let researcher = &self.request.researcher;
-        for (i, review) in self.reviews.iter().enumerate() {
-            let checker = &review.checker;
-            let same_orcid = checker.orcid.is_some() && checker.orcid == researcher.orcid;
-            if checker.id == researcher.id || same_orcid {
-                return Err(ExportError::Approval {
-                    field: format!("reviews[{i}].checker"),
-                    reason: format!(
-                        "checker {:?} is the researcher who made the request; outputs cannot be \
-                         checked by their own author",
-                        checker.id
-                    ),
-                });
-            }
-        }
-        let approvers: BTreeSet<&str> = self
-            .reviews
-            .iter()
-            .filter(|r| r.decision == "approved")
-            .map(|r| r.checker.id.as_str())
-            .collect();
-        if approvers.len() < 2 {
-            return Err(ExportError::Approval {
-                field: "reviews".into(),
-                reason: format!(
-                    "an approval needs reviews by at least two distinct checkers with decision \
-                     \"approved\", found {}",
-                    approvers.len()
-                ),
-            });
         }
         Ok(())
     }

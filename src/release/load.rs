@@ -5,11 +5,11 @@
 //! `queries/`. Node IRIs are positional (`urn:trecrate:export:objects/0/versions/1`) so that no
 //! export value ever has to be escaped into an IRI.
 
+use super::export::{Export, Person};
+use crate::rdf::source_graph::SourceGraph;
 use crate::rdf::vocab;
-use crate::release::export::{Export, Person};
-use oxigraph::model::vocab::{rdf, xsd};
-use oxigraph::model::{GraphNameRef, LiteralRef, NamedNode, NamedNodeRef, QuadRef, TermRef};
-use oxigraph::store::{StorageError, Store, Transaction};
+use oxigraph::model::NamedNode;
+use oxigraph::store::{StorageError, Store};
 
 /// The TRE that publishes releases, described in the crate as an Organization.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
     g.text(&project, "name", &r.project.name);
     g.link(&request, "project", &project);
 
-    let researcher = g.person("researcher", &r.researcher);
+    let researcher = person(&mut g, "researcher", &r.researcher);
     g.link(&request, "researcher", &researcher);
 
     let tre = g.node("publisher");
@@ -82,7 +82,7 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
         g.class(&rv, "Review");
         g.link(&request, "review", &rv);
         g.text(&rv, "id", &review.id);
-        let checker = g.person(&format!("reviews/{i}/checker"), &review.checker);
+        let checker = person(&mut g, &format!("reviews/{i}/checker"), &review.checker);
         g.link(&rv, "checker", &checker);
         g.text(&rv, "decision", &review.decision);
         g.date_time(&rv, "startedAt", review.started_at.as_str());
@@ -108,103 +108,17 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
     g.commit()
 }
 
-/// Writes the quads of a source graph: properties and classes in one source vocabulary,
-/// nodes named by position under `nodes` (`urn:trecrate:export:objects/0`).
-pub(crate) struct SourceGraph<'a> {
-    vocab: &'static str,
-    nodes: &'static str,
-    /// Facts go into the store as they are stated, borrowed: collecting them as owned quads
-    /// first held 1.5 million of them (about 400 MB) for a 100,000-file export.
-    transaction: Transaction<'a>,
-}
-
-impl<'a> SourceGraph<'a> {
-    pub(crate) fn new(
-        store: &'a Store,
-        vocab: &'static str,
-        nodes: &'static str,
-    ) -> Result<Self, StorageError> {
-        Ok(SourceGraph {
-            vocab,
-            nodes,
-            transaction: store.start_transaction()?,
-        })
+/// A person of the export (researcher or checker) as a source node under `path`.
+fn person(g: &mut SourceGraph<'_>, path: &str, person: &Person) -> NamedNode {
+    let p = g.node(path);
+    g.class(&p, "Person");
+    g.text(&p, "id", &person.id);
+    g.text(&p, "name", &person.name);
+    if let Some(orcid) = &person.orcid {
+        g.iri(&p, "orcid", orcid);
     }
-
-    /// Nothing is in the store until this succeeds.
-    pub(crate) fn commit(self) -> Result<(), StorageError> {
-        self.transaction.commit()
+    if let Some(affiliation) = &person.affiliation {
+        g.text(&p, "affiliation", affiliation);
     }
-
-    pub(crate) fn node(&self, path: &str) -> NamedNode {
-        NamedNode::new_unchecked(format!("{}{path}", self.nodes))
-    }
-
-    pub(crate) fn push<'b>(
-        &mut self,
-        subject: &NamedNode,
-        property: &str,
-        object: impl Into<TermRef<'b>>,
-    ) {
-        let predicate = NamedNode::new_unchecked(format!("{}{property}", self.vocab));
-        let object: TermRef<'_> = object.into();
-        self.transaction.insert(QuadRef::new(
-            subject.as_ref(),
-            predicate.as_ref(),
-            object,
-            GraphNameRef::DefaultGraph,
-        ));
-    }
-
-    pub(crate) fn class(&mut self, subject: &NamedNode, class: &str) {
-        let class = NamedNode::new_unchecked(format!("{}{class}", self.vocab));
-        self.transaction.insert(QuadRef::new(
-            subject.as_ref(),
-            rdf::TYPE,
-            class.as_ref(),
-            GraphNameRef::DefaultGraph,
-        ));
-    }
-
-    pub(crate) fn text(&mut self, subject: &NamedNode, property: &str, value: &str) {
-        self.push(subject, property, LiteralRef::new_simple_literal(value));
-    }
-
-    pub(crate) fn integer(&mut self, subject: &NamedNode, property: &str, value: u64) {
-        let lexical = value.to_string();
-        self.push(
-            subject,
-            property,
-            LiteralRef::new_typed_literal(&lexical, xsd::INTEGER),
-        );
-    }
-
-    /// Timestamps stay as the export wrote them (the crate repeats them verbatim); queries that
-    /// order them cast to `xsd:dateTime`, whose canonical form would otherwise replace them.
-    pub(crate) fn date_time(&mut self, subject: &NamedNode, property: &str, value: &str) {
-        self.text(subject, property, value);
-    }
-
-    /// `value` was checked to be an absolute IRI by the export parser.
-    pub(crate) fn iri(&mut self, subject: &NamedNode, property: &str, value: &str) {
-        self.push(subject, property, NamedNodeRef::new_unchecked(value));
-    }
-
-    pub(crate) fn link(&mut self, subject: &NamedNode, property: &str, object: &NamedNode) {
-        self.push(subject, property, object);
-    }
-
-    fn person(&mut self, path: &str, person: &Person) -> NamedNode {
-        let p = self.node(path);
-        self.class(&p, "Person");
-        self.text(&p, "id", &person.id);
-        self.text(&p, "name", &person.name);
-        if let Some(orcid) = &person.orcid {
-            self.iri(&p, "orcid", orcid);
-        }
-        if let Some(affiliation) = &person.affiliation {
-            self.text(&p, "affiliation", affiliation);
-        }
-        p
-    }
+    p
 }

@@ -1,7 +1,391 @@
-//! `trecrate release`: the stages of the release pipeline.
+//! `trecrate release`: an approved airlock request becomes an RO-Crate release package.
+//!
+//! The stages, one module each, in the order [`build`] and [`release`] run them: [`export`]
+//! (the export, checked), [`load`] (the source graph), the CONSTRUCT mapping (`crate::shape`),
+//! the SHACL check (`crate::shacl`), [`preview`], JSON-LD (`crate::jsonld`), [`payload`] (the
+//! approved files in the [`quarantine`]), [`package`] (directory, zip and record) or
+//! [`deliver`] (through S3), and the archive.
 
+pub mod deliver;
 pub mod export;
 pub mod load;
 pub mod package;
+pub mod payload;
 pub mod preview;
 pub mod quarantine;
+
+use crate::assets::{self, AssetDirs, Assets};
+use crate::event::Event;
+use crate::finding::{Finding, Level};
+use crate::rdf::iri::crate_base;
+use crate::storage::s3::BucketError;
+use crate::storage::scratch::Scratch;
+use crate::storage::Location;
+use crate::{archive, jsonld, rdf, shacl, shape, storage};
+use deliver::{DeliverError, Uploaded};
+use export::Export;
+use load::Publisher;
+use oxigraph::store::Store;
+use package::{Package, PayloadFile, ReleaseRecord, Written};
+use quarantine::Quarantine;
+use std::path::PathBuf;
+
+/// Everything `trecrate release` needs.
+#[derive(Debug, Clone)]
+pub struct ReleaseOptions {
+    pub export: PathBuf,
+    /// A directory, or a bucket prefix whose keys are the export's paths.
+    pub quarantine: Location,
+    /// A directory, or a bucket prefix the zip and release record are uploaded under.
+    pub out: Location,
+    /// Overrides of the AWS environment, for `s3://` locations.
+    pub s3: storage::s3::Config,
+    pub force: bool,
+    pub publisher: Publisher,
+    /// Namespace of the `tre:` terms (ADR-0004 section 5); must end with `#` or `/`.
+    pub tre_namespace: String,
+    pub assets: AssetDirs,
+    pub deflate_level: u32,
+    /// The archive to record the release in; `None` records nothing.
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Export(#[from] export::ExportError),
+    #[error(transparent)]
+    Assets(#[from] assets::AssetError),
+    #[error(transparent)]
+    Quarantine(#[from] quarantine::QuarantineError),
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    #[error(transparent)]
+    Bucket(#[from] BucketError),
+    #[error(transparent)]
+    Deliver(#[from] DeliverError),
+    #[error(transparent)]
+    Shape(#[from] shape::ShapeError),
+    #[error(transparent)]
+    Shacl(#[from] shacl::ShaclError),
+    #[error(transparent)]
+    JsonLd(#[from] jsonld::JsonLdError),
+    #[error(transparent)]
+    Preview(#[from] preview::PreviewError),
+    #[error(transparent)]
+    Package(#[from] package::PackageError),
+    #[error("triple store")]
+    Store(#[from] oxigraph::store::StorageError),
+    #[error(transparent)]
+    Archive(#[from] archive::ArchiveError),
+    #[error("invalid option {option}: {message}")]
+    Option {
+        option: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Payload(#[from] payload::PayloadError),
+    #[error("cannot create a scratch directory under {}", std::env::temp_dir().display())]
+    Scratch(#[source] std::io::Error),
+    /// A thread of the run panicked: a bug of trecrate's, whatever the input.
+    #[error("internal error: the thread {0} stopped unexpectedly")]
+    Panicked(&'static str),
+    #[error("the crate graph fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
+    Refused(Vec<Finding>),
+}
+
+impl Error {
+    /// Whether the release was refused on its merits (exit status 1: the export, a file, a
+    /// check or an existing release), rather than impossible to run (exit status 2).
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Error::Export(e) => e.is_refusal(),
+            Error::Quarantine(e) => e.is_refusal(),
+            Error::Payload(e) => e.is_refusal(),
+            Error::Package(e) => e.is_refusal(),
+            Error::Bucket(e) => e.is_refusal(),
+            Error::Deliver(e) => e.is_refusal(),
+            Error::Archive(e) => e.is_refusal(),
+            Error::Refused(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A release built in memory: everything but the bytes of the payload.
+pub struct Built {
+    /// The export's request; the rest of the export is in the crate graph by now.
+    pub request: export::Request,
+    /// The crate's root IRI while it is RDF; see [`crate_base`].
+    pub base: String,
+    /// The RO-Crate graph, as the default graph of an in-memory store.
+    pub graph: Store,
+    pub metadata: String,
+    pub preview: String,
+    pub payload: Vec<PayloadFile>,
+    /// RECOMMENDED and OPTIONAL findings of the release's own shapes.
+    pub findings: Vec<Finding>,
+}
+
+/// Where a release went.
+#[derive(Debug, Clone)]
+pub enum Delivered {
+    Dir(Written),
+    Bucket(Uploaded),
+}
+
+impl Delivered {
+    pub fn record(&self) -> &ReleaseRecord {
+        match self {
+            Delivered::Dir(written) => &written.record,
+            Delivered::Bucket(uploaded) => &uploaded.record,
+        }
+    }
+
+    /// An absolute path or an `s3://` URL.
+    pub fn zip_location(&self) -> String {
+        match self {
+            Delivered::Dir(written) => std::path::absolute(&written.zip)
+                .unwrap_or_else(|_| written.zip.clone())
+                .display()
+                .to_string(),
+            Delivered::Bucket(uploaded) => uploaded.zip_url.clone(),
+        }
+    }
+}
+
+/// A finished release.
+#[derive(Debug, Clone)]
+pub struct Released {
+    pub delivered: Delivered,
+    pub findings: Vec<Finding>,
+    /// What the archive did, when one was given.
+    pub archived: Option<archive::Recorded>,
+}
+
+/// Builds one release package: export, load, shape, validate, JSON-LD, preview, package.
+pub fn release(
+    options: &ReleaseOptions,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Released, Error> {
+    // Opened first: a busy or conflicting archive refuses the release before anything is written.
+    let archive = match &options.store {
+        Some(path) => Some(archive::Archive::open(path, true)?),
+        None => None,
+    };
+    let mut built = build(options, on_event)?;
+    let metadata_sha256 = rdf::digest::sha256_hex(built.metadata.as_bytes());
+    let freeing = match &archive {
+        Some(archive) => {
+            archive.check(&built.request.id, &metadata_sha256, options.force)?;
+            None
+        }
+        // Only the archive needs the crate graph again. Freeing it takes a second at 100,000
+        // files: done on a thread of its own, while the payload is written.
+        None => {
+            let graph = std::mem::replace(&mut built.graph, Store::new()?);
+            Some(std::thread::spawn(move || drop(graph)))
+        }
+    };
+    // The fetched files live until the release is written, and are removed however it ends.
+    let _scratch = match &options.quarantine {
+        Location::Bucket(url) => {
+            on_event(Event::Stage("fetching and checking the approved files"));
+            let scratch = Scratch::create().map_err(Error::Scratch)?;
+            deliver::fetch(
+                &storage::s3::Client::new(&options.s3)?.bucket(url)?,
+                &mut built.payload,
+                &scratch,
+                &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
+            )?;
+            Some(scratch)
+        }
+        Location::Dir(_) => None,
+    };
+    let package = Package {
+        request_id: &built.request.id,
+        metadata: &built.metadata,
+        preview: &built.preview,
+        payload: &built.payload,
+        date: &built.request.approved_at,
+        deflate_level: options.deflate_level,
+    };
+    on_event(Event::Stage(match &options.out {
+        Location::Dir(_) => "hashing, copying and zipping the payload",
+        Location::Bucket(_) => "zipping the payload and uploading the zip",
+    }));
+    let mut on_payload = |done, total, bytes| on_event(Event::Payload(done, total, bytes));
+    let delivered = match &options.out {
+        Location::Bucket(url) => Delivered::Bucket(deliver::upload_release(
+            &storage::s3::Client::new(&options.s3)?.bucket(url)?,
+            &package,
+            options.force,
+            &mut on_payload,
+        )?),
+        Location::Dir(out) => Delivered::Dir(package::write(
+            &package,
+            out,
+            options.force,
+            &mut on_payload,
+        )?),
+    };
+    let archived = match &archive {
+        Some(archive) => {
+            on_event(Event::Stage("recording the release in the archive"));
+            Some(record(archive, &built, &delivered, options.force)?)
+        }
+        None => None,
+    };
+    if let Some(freeing) = freeing {
+        let _ = freeing.join();
+    }
+    Ok(Released {
+        delivered,
+        findings: built.findings,
+        archived,
+    })
+}
+
+/// The crate graph and its release record, into the archive in one transaction.
+fn record(
+    archive: &archive::Archive,
+    built: &Built,
+    delivered: &Delivered,
+    force: bool,
+) -> Result<archive::Recorded, Error> {
+    let r = delivered.record();
+    let record = archive::Record {
+        request_id: r.request_id.clone(),
+        root: built.base.clone(),
+        metadata_sha256: r.metadata_sha256.clone(),
+        released_at: r.released_at.clone(),
+        file_count: r.file_count as u64,
+        payload_bytes: r.payload_bytes,
+        zip: Some(archive::ZipRecord {
+            location: delivered.zip_location(),
+            sha256: r.zip.sha256.clone(),
+            size: r.zip.size,
+            etag: r.zip.etag.clone(),
+        }),
+        recorded_by: "release",
+    };
+    Ok(archive.record(&record, archive::triples_of(&built.graph)?, force)?)
+}
+
+/// Every stage before the payload is read: nothing is written to disk.
+pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Result<Built, Error> {
+    check_options(options)?;
+    on_event(Event::Stage("reading the export"));
+    let export = Export::from_path(&options.export)?;
+    for warning in &export.warnings {
+        on_event(Event::Warning(warning.clone()));
+    }
+    let profile = crate::profile::Profiles::builtin()?
+        .get(crate::profile::RELEASE_TOKEN)
+        .ok_or(crate::profile::ProfileError::Unknown(
+            crate::profile::RELEASE_TOKEN,
+        ))?;
+    let assets = Assets::load(&options.assets, &profile.shapes)?;
+    let quarantine = Quarantine::open(&options.quarantine)?;
+    let base = crate_base(&export.request.id);
+
+    on_event(Event::Stage("loading the export into the triple store"));
+    let source = Store::new()?;
+    load::load(&source, &export, &options.publisher)?;
+    // From here on the source graph says everything the export did.
+    let request = export.into_request();
+
+    on_event(Event::Stage(
+        "building the RO-Crate graph (SPARQL CONSTRUCT)",
+    ));
+    let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
+
+    on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
+    let findings = shacl::check(&assets.shapes, &graph, &base)?;
+    if findings.iter().any(|f| f.level == Level::Required) {
+        return Err(Error::Refused(findings));
+    }
+
+    // The payload list reads the export's graph, the preview and JSON-LD the crate graph:
+    // one core finds the files while the other writes the metadata.
+    on_event(Event::Stage(
+        "finding the approved files in the quarantine (beside the next stages)",
+    ));
+    let (payload, metadata) = std::thread::scope(|scope| {
+        let payload = scope.spawn({
+            let (base, quarantine, assets) = (&base, &quarantine, &assets);
+            move || {
+                let files = payload::payload(&source, base, quarantine, &assets.payload);
+                // The export's graph has served its purpose; at 100,000 files it holds a
+                // million quads.
+                drop(source);
+                files
+            }
+        });
+        let metadata = (|| -> Result<_, Error> {
+            on_event(Event::Stage("rendering the preview"));
+            let preview = preview::render(&graph, &assets, &base)?;
+            on_event(Event::Stage("writing JSON-LD"));
+            // Last, because the shapes and preview queries name ADR-0004's default tre:
+            // namespace.
+            shape::rename_namespace(&graph, &options.tre_namespace)?;
+            let context = jsonld::Context::new(
+                &assets.ro_crate_context,
+                &assets.tre_context,
+                &options.tre_namespace,
+            )?;
+            Ok((preview, jsonld::serialize(&graph, &base, &context)?))
+        })();
+        let payload = payload
+            .join()
+            .map_err(|_| Error::Panicked("searching the quarantine"))
+            .and_then(|files| files.map_err(Error::from));
+        (payload, metadata)
+    });
+    // A file missing from the quarantine is the user's to fix: it is reported first.
+    let payload = payload?;
+    let (preview, metadata) = metadata?;
+    Ok(Built {
+        request,
+        base,
+        graph,
+        metadata,
+        preview,
+        payload,
+        findings,
+    })
+}
+
+fn check_options(options: &ReleaseOptions) -> Result<(), Error> {
+    rdf::vocab::check_tre_namespace(&options.tre_namespace).map_err(|message| Error::Option {
+        option: "--tre-namespace",
+        message,
+    })?;
+    let url = &options.publisher.url;
+    if oxigraph::model::NamedNode::new(url).is_err()
+        || !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(Error::Option {
+            option: "--publisher-url",
+            message: format!("{url:?} must be an absolute http(s) URL"),
+        });
+    }
+    if let Location::Dir(out) = &options.out {
+        if out.exists() && !out.is_dir() {
+            return Err(Error::Option {
+                option: "--out",
+                message: format!(
+                    "{} is a file; give the directory to write the release in",
+                    out.display()
+                ),
+            });
+        }
+    }
+    if options.deflate_level > 9 {
+        return Err(Error::Option {
+            option: "--deflate-level",
+            message: format!("{} is not between 0 and 9", options.deflate_level),
+        });
+    }
+    Ok(())
+}

@@ -81,7 +81,7 @@ fn describe(error: &tera::Error) -> String {
 fn text(term: &Term, base: &str) -> String {
     match term {
         Term::Literal(l) => l.value().to_owned(),
-        Term::NamedNode(n) => crate::crate_relative(n.as_str(), base),
+        Term::NamedNode(n) => crate::rdf::iri::crate_relative(n.as_str(), base),
         other => other.to_string(),
     }
 }

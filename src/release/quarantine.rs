@@ -2,12 +2,12 @@
 //! leave, whether by `..`, an absolute path or a symbolic link; or a bucket prefix whose keys
 //! the export's paths are, relative to it.
 
-use crate::storage::s3::{BucketUrl, Location};
+use crate::storage::{BucketUrl, Location};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuarantineError {
-    #[error("quarantine root {}: {source}", root.display())]
+    #[error("quarantine root {}: cannot open it", root.display())]
     Root {
         root: PathBuf,
         #[source]
@@ -36,6 +36,14 @@ pub enum QuarantineError {
     },
     #[error("{field}: {path:?} is not a regular file")]
     NotAFile { field: String, path: String },
+}
+
+impl QuarantineError {
+    /// A path of the export that is missing or unsafe is the export's fault; a quarantine
+    /// root that cannot be opened is the invocation's (README: exit 2).
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, QuarantineError::Root { .. })
+    }
 }
 
 /// A local quarantine directory, or a bucket prefix.

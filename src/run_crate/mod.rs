@@ -10,12 +10,13 @@ pub mod run_dir;
 
 use crate::archive::{self, Archive, Recorded};
 use crate::assets::{AssetDirs, RunAssets};
+use crate::event::Event;
 use crate::jsonld::{self, Remote};
+use crate::rdf::iri::crate_base;
 use crate::shacl::{self, Finding, Level};
-use crate::{crate_base, shape, Event};
+use crate::shape;
 use oxigraph::store::Store;
 use run_dir::Loaded;
-use sha2::Digest;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,16 +30,18 @@ pub enum RunCrateError {
     #[error(transparent)]
     Assets(#[from] crate::assets::AssetError),
     #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    #[error(transparent)]
     Shape(#[from] shape::ShapeError),
     #[error(transparent)]
     Shacl(#[from] crate::shacl::ShaclError),
     #[error(transparent)]
     JsonLd(#[from] jsonld::JsonLdError),
-    #[error("triple store: {0}")]
+    #[error("triple store")]
     Store(#[from] oxigraph::store::StorageError),
-    #[error("archive {0}")]
+    #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot write the crate", path.display())]
     Write {
         path: PathBuf,
         #[source]
@@ -46,6 +49,16 @@ pub enum RunCrateError {
     },
     #[error("the run crate fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
     Refused(Vec<Finding>),
+}
+
+impl RunCrateError {
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            RunCrateError::Refused(_) => true,
+            RunCrateError::Archive(a) => a.is_refusal(),
+            _ => false,
+        }
+    }
 }
 
 /// Everything `trecrate run-crate` needs.
@@ -97,7 +110,12 @@ pub fn run_crate(
         Some(path) => Some(Archive::open(path, true)?),
         None => None,
     };
-    let assets = RunAssets::load(&options.assets)?;
+    let base = crate::profile::Profiles::builtin()?
+        .get(crate::profile::RUN_CRATE_BASE_TOKEN)
+        .ok_or(crate::profile::ProfileError::Unknown(
+            crate::profile::RUN_CRATE_BASE_TOKEN,
+        ))?;
+    let assets = RunAssets::load(&options.assets, &base.shapes)?;
 
     on_event(Event::Stage(
         "reading the run directory into the triple store",
@@ -140,7 +158,7 @@ pub fn run_crate(
     )?;
     let metadata = jsonld::serialize(&graph, &base, &context)?;
     let path = options.metadata_path();
-    let metadata_sha256 = crate::release::package::hex(&sha2::Sha256::digest(metadata.as_bytes()));
+    let metadata_sha256 = crate::rdf::digest::sha256_hex(metadata.as_bytes());
     if let Some(archive) = &archive {
         archive.check(&loaded.run_id, &metadata_sha256, options.force)?;
     }

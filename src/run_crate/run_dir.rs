@@ -7,8 +7,9 @@
 //! directory is whatever the engine left behind, so every fact is optional except the run
 //! request itself: what cannot be read is left out, never guessed.
 
+use crate::rdf::iri::encode_path as uri_path;
+use crate::rdf::source_graph::SourceGraph;
 use crate::rdf::vocab;
-use crate::release::load::SourceGraph;
 use oxigraph::model::Literal;
 use oxigraph::store::{StorageError, Store};
 use serde_json::Value;
@@ -64,10 +65,6 @@ fn run_id(dir: &Path, info: Option<&Value>) -> String {
         })
 }
 
-/// The licence a run crate gets when neither `--license` nor the run request's
-/// `tags.license` names one: sapporo's own crates are CC0.
-pub const DEFAULT_LICENSE: &str = "https://spdx.org/licenses/CC0-1.0";
-
 /// Writes the source graph of the run directory `dir` into `store`. `license` (an IRI)
 /// overrides the run request's `tags.license`.
 pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, RunDirError> {
@@ -99,12 +96,18 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
         "generatedAt",
         crate::rdf::timestamp::Timestamp::now().as_str(),
     );
-    let license = license
+    // The licence as given: an IRI, or text the crate's shapes will ask to be an IRI. Which
+    // licence a run without one gets is the mapping's choice (root-data-entity.rq).
+    match license
         .map(str::to_owned)
         .or_else(|| scalar(&request["tags"]["license"]))
-        .filter(|l| oxigraph::model::NamedNode::new(l.as_str()).is_ok())
-        .unwrap_or_else(|| DEFAULT_LICENSE.to_owned());
-    g.iri(&run, "license", &license);
+    {
+        Some(l) if oxigraph::model::NamedNode::new(l.as_str()).is_ok() => {
+            g.iri(&run, "license", &l)
+        }
+        Some(l) => g.text(&run, "licenseText", &l),
+        None => {}
+    }
 
     for (key, property) in [
         ("workflow_type", "workflowType"),
@@ -364,24 +367,6 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-/// A relative path as a URI reference: each segment percent-encoded where RFC 3986 needs it.
-fn uri_path(path: &str) -> String {
-    path.split('/')
-        .map(|segment| {
-            segment
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// `outputs/a.vcf.gz` -> (`a.vcf.gz`, `vcf`, `gz`): the file name, its format extension and
 /// its compression extension, lowercased.
 fn split_name(path: &str) -> (String, Option<String>, Option<String>) {
@@ -457,7 +442,7 @@ impl FileFacts {
                 }
             }
         }
-        facts.sha256 = Some(crate::release::package::hex(&hasher.finalize()));
+        facts.sha256 = Some(crate::rdf::digest::hex(&hasher.finalize()));
         if text {
             facts.lines = Some(newlines + u64::from(last != b'\n'));
             if meta.len() <= EMBED_TEXT {

@@ -2,25 +2,22 @@
 //! SHACL shapes per profile (`shacl`, `shapes/`), and its payload against its metadata.
 
 pub mod form;
+pub mod payload;
 pub mod reader;
 pub mod report;
 pub mod streaming;
 
 use crate::finding::{Finding, Level};
 use crate::jsonld::contexts::Contexts;
-use crate::rdf::select::text;
+pub use crate::profile::{Profile, ProfileError, Profiles, RELEASE_PROFILE};
 use crate::rdf::vocab::in_tre_namespace;
 use crate::shacl::Shapes;
-use crate::validate::reader::{Opened, ReadError};
-use md5::Md5;
 use oxigraph::io::{JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::Store;
-use serde::Serialize;
-use sha2::{Digest, Sha256, Sha512};
-use std::borrow::Cow;
+use reader::{Opened, ReadError};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,75 +27,8 @@ use std::time::Instant;
 /// taken for a file of the crate.
 pub const BASE: &str = "arcp://name,validated-crate/crate/";
 
-/// The profiles trecrate can check, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Profile {
-    #[serde(rename = "ro-crate-1.1")]
-    RoCrate11,
-    #[serde(rename = "ro-crate-1.2")]
-    RoCrate12,
-    #[serde(rename = "trecrate-release")]
-    TrecrateRelease,
-}
-
-/// The identifier release crates declare in their root's `conformsTo`.
-pub const RELEASE_PROFILE: &str = "https://w3id.org/trecrate/profiles/release/1.0";
-
-impl Profile {
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "ro-crate-1.1" => Some(Profile::RoCrate11),
-            "ro-crate-1.2" => Some(Profile::RoCrate12),
-            "trecrate-release" => Some(Profile::TrecrateRelease),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::RoCrate11 => "ro-crate-1.1",
-            Profile::RoCrate12 => "ro-crate-1.2",
-            Profile::TrecrateRelease => "trecrate-release",
-        }
-    }
-
-    /// The shapes files of the profile; a profile includes the RO-Crate rules it builds on.
-    fn shapes(self) -> &'static [(&'static str, &'static str)] {
-        const RO_1_1: (&str, &str) = (
-            "shapes/ro-crate-1.1.ttl",
-            include_str!("../../shapes/ro-crate-1.1.ttl"),
-        );
-        const RO_1_2: (&str, &str) = (
-            "shapes/ro-crate-1.2.ttl",
-            include_str!("../../shapes/ro-crate-1.2.ttl"),
-        );
-        const RELEASE: (&str, &str) = (
-            "shapes/trecrate-release.ttl",
-            include_str!("../../shapes/trecrate-release.ttl"),
-        );
-        match self {
-            Profile::RoCrate11 => &[RO_1_1],
-            Profile::RoCrate12 => &[RO_1_1, RO_1_2],
-            Profile::TrecrateRelease => &[RO_1_1, RELEASE],
-        }
-    }
-
-    /// The profile a `conformsTo` IRI names, if trecrate knows it.
-    fn from_iri(iri: &str) -> Option<Self> {
-        let iri = iri.trim_end_matches('/');
-        if iri.starts_with("https://w3id.org/ro/crate/1.1") {
-            Some(Profile::RoCrate11)
-        } else if iri.starts_with("https://w3id.org/ro/crate/1.2")
-            || iri.starts_with("https://w3id.org/ro/crate/1.3")
-        {
-            Some(Profile::RoCrate12)
-        } else if iri == RELEASE_PROFILE {
-            Some(Profile::TrecrateRelease)
-        } else {
-            None
-        }
-    }
-}
+/// The profile of a crate that names none trecrate knows.
+const DEFAULT_PROFILE: &str = "ro-crate-1.1";
 
 #[derive(Debug, Clone)]
 pub struct ValidateOptions {
@@ -111,14 +41,41 @@ pub struct ValidateOptions {
     pub skip_checks: Vec<String>,
     /// Where the release profile looks for the `tre:` terms; see [`crate::rdf::vocab::in_tre_namespace`].
     pub tre_namespace: String,
+    /// A directory of shapes: one named like a profile's shapes file replaces it, the
+    /// others are checked as well.
+    pub shapes: Option<PathBuf>,
+}
+
+impl Default for ValidateOptions {
+    /// The command line's defaults: the profiles the crate declares, payload included.
+    fn default() -> Self {
+        ValidateOptions {
+            profiles: Vec::new(),
+            metadata_only: false,
+            contexts: Contexts::default(),
+            max_metadata_bytes: 256 * 1024 * 1024,
+            skip_checks: Vec::new(),
+            tre_namespace: crate::rdf::vocab::TRE.to_owned(),
+            shapes: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{0}")]
-    Internal(String),
+    #[error(transparent)]
+    Assets(#[from] crate::assets::AssetError),
+    #[error(transparent)]
+    Shapes(#[from] crate::shacl::ShaclError),
+    #[error(transparent)]
+    Profiles(#[from] ProfileError),
+    #[error("built-in query {name}: {message}")]
+    Query { name: &'static str, message: String },
+    /// A thread of the run panicked: a bug of trecrate's, whatever the crate.
+    #[error("internal error: the thread {0} stopped unexpectedly")]
+    Panicked(&'static str),
 }
 
 /// The outcome for one crate.
@@ -181,32 +138,28 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     // The JSON form is checked on one core while the other loads the JSON-LD; the graph is
     // used only if the form check finds the contexts resolvable.
     let (form, graph) = std::thread::scope(|scope| {
-        let form = scope.spawn(|| {
-            crate::validate::form::check(&opened.metadata, &opened.metadata_name, &options.contexts)
-        });
+        let form =
+            scope.spawn(|| form::check(&opened.metadata, &opened.metadata_name, &options.contexts));
         let graph = load(&opened.metadata, &options.contexts, &opened.metadata_name);
         (form.join(), graph)
     });
-    let form = form.map_err(|_| ValidateError::Internal("the JSON form check stopped".into()))?;
+    let form = form.map_err(|_| ValidateError::Panicked("checking the JSON form"))?;
     findings.extend(form.findings);
+    let known = Profiles::builtin()?;
     let mut profiles = options.profiles.clone();
     let mut loaded = None;
     if form.contexts_resolved {
         match graph {
             Ok(graph) => {
                 if profiles.is_empty() {
-                    profiles = declared_profiles(&graph)?;
+                    profiles = declared_profiles(&graph, known)?;
                 }
                 if profiles.is_empty() {
-                    profiles.push(Profile::RoCrate11);
+                    profiles.extend(known.get(DEFAULT_PROFILE).cloned());
                 }
-                let files: BTreeMap<&str, Cow<str>> = profiles
-                    .iter()
-                    .flat_map(|p| p.shapes().iter())
-                    .map(|&(name, text)| (name, in_tre_namespace(text, &options.tre_namespace)))
-                    .collect();
-                let shapes = Shapes::parse(files.iter().map(|(n, t)| (*n, t.as_ref())), BASE)
-                    .map_err(|e| ValidateError::Internal(e.to_string()))?;
+                let files = shapes_of(&profiles, options)?;
+                let shapes =
+                    Shapes::parse(files.iter().map(|(n, t)| (n.as_str(), t.as_ref())), BASE)?;
                 checks.extend(shapes.check_names());
                 let payload = !options.metadata_only && opened.payload.is_some();
                 if payload {
@@ -214,20 +167,17 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                 }
                 // The payload is read and hashed on one core while the shapes run on the other.
                 let (graph_findings, payload_findings) = std::thread::scope(|scope| {
-                    let hashing =
-                        payload.then(|| scope.spawn(|| check_payload(&graph, &mut opened)));
+                    let hashing = payload
+                        .then(|| scope.spawn(|| payload::check_payload(&graph, &mut opened)));
                     let graph_findings = shapes.validate(&graph);
                     let payload_findings = match hashing.map(|h| h.join()) {
                         None => Ok(Vec::new()),
                         Some(Ok(found)) => found,
-                        Some(Err(_)) => Err(ValidateError::Internal(
-                            "the payload check stopped unexpectedly".into(),
-                        )),
+                        Some(Err(_)) => Err(ValidateError::Panicked("checking the payload")),
                     };
                     (graph_findings, payload_findings)
                 });
-                findings
-                    .extend(graph_findings.map_err(|e| ValidateError::Internal(e.to_string()))?);
+                findings.extend(graph_findings?);
                 findings.extend(payload_findings?);
                 loaded = Some(graph);
             }
@@ -242,11 +192,11 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
         }
     }
     if profiles.is_empty() {
-        profiles.push(Profile::RoCrate11);
+        profiles.extend(known.get(DEFAULT_PROFILE).cloned());
     }
-    if opened.metadata_name != crate::validate::reader::METADATA {
+    if opened.metadata_name != reader::METADATA {
         for f in &mut findings {
-            if f.entity == crate::validate::reader::METADATA {
+            if f.entity == reader::METADATA {
                 f.entity = opened.metadata_name.clone();
             }
         }
@@ -268,17 +218,46 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     })
 }
 
+/// The shapes documents of `profiles`, each once, by name, in the TRE's namespace; with
+/// `options.shapes`, its files replace the built-in ones of the same name and add the others.
+fn shapes_of(
+    profiles: &[Profile],
+    options: &ValidateOptions,
+) -> Result<BTreeMap<String, String>, ValidateError> {
+    let mut files = BTreeMap::new();
+    let own = match &options.shapes {
+        Some(dir) => crate::assets::shapes_in(dir)?,
+        None => Vec::new(),
+    };
+    for path in profiles.iter().flat_map(|p| p.shapes.iter()) {
+        let name = path.trim_start_matches("shapes/");
+        let text = match own.iter().find(|a| a.name == name) {
+            Some(asset) => asset.text.clone(),
+            None => crate::assets::document(path).to_owned(),
+        };
+        files.insert(path.clone(), text);
+    }
+    for asset in own {
+        let path = format!("shapes/{}", asset.name);
+        files.entry(path).or_insert(asset.text);
+    }
+    for text in files.values_mut() {
+        *text = in_tre_namespace(text, &options.tre_namespace).into_owned();
+    }
+    Ok(files)
+}
+
 /// The metadata as RDF, contexts served from the bundle only. A detached crate's descriptor
 /// (`x-ro-crate-metadata.json`) is renamed `ro-crate-metadata.json`, the name the shapes and
 /// queries use for "the metadata descriptor".
 ///
 /// The document is parsed in streaming key order when it can be rewritten so (half the time and
-/// memory, see [`crate::validate::streaming`]); any error there, and the original is parsed in the default
+/// memory, see [`streaming`]); any error there, and the original is parsed in the default
 /// mode, whose findings are the ones reported.
 fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
     let contexts = Arc::new(contexts.clone());
     let used = Arc::new(crate::jsonld::contexts::names_in_json(bytes));
-    if let Some(ordered) = crate::validate::streaming::streaming_order(bytes) {
+    if let Some(ordered) = streaming::streaming_order(bytes) {
         let streaming = JsonLdProfileSet::from(JsonLdProfile::Streaming);
         if let Ok(store) = parse(&ordered, streaming, &contexts, &used, metadata_name) {
             return Ok(store);
@@ -305,8 +284,7 @@ fn parse(
         .with_base_iri(BASE)
         .map_err(|e| e.to_string())?;
     let store = Store::new().map_err(|e| e.to_string())?;
-    let descriptor =
-        NamedNode::new_unchecked(format!("{BASE}{}", crate::validate::reader::METADATA));
+    let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));
     let rename = |term: Term| match term {
         Term::NamedNode(n) if n == detached => Term::NamedNode(descriptor.clone()),
@@ -366,218 +344,30 @@ fn parse(
     Ok(store)
 }
 
-fn select(graph: &Store, query: &str) -> Result<Vec<HashMap<String, Term>>, ValidateError> {
-    crate::rdf::select::select(graph, Some(BASE), query)
+/// The rows of the embedded query at `path`, over the crate's graph.
+pub(crate) fn select(
+    graph: &Store,
+    path: &'static str,
+) -> Result<Vec<HashMap<String, Term>>, ValidateError> {
+    crate::rdf::select::select(graph, Some(BASE), crate::assets::document(path))
         .map(|r| r.rows)
-        .map_err(|e| ValidateError::Internal(format!("built-in query: {e}")))
+        .map_err(|message| ValidateError::Query {
+            name: path,
+            message,
+        })
 }
 
-fn declared_profiles(graph: &Store) -> Result<Vec<Profile>, ValidateError> {
-    let rows = select(graph, include_str!("../../queries/validate/conforms-to.rq"))?;
+/// The known profiles the crate names in `conformsTo`.
+fn declared_profiles(graph: &Store, known: &Profiles) -> Result<Vec<Profile>, ValidateError> {
+    let rows = select(graph, crate::assets::CONFORMS_TO_QUERY)?;
     let mut profiles: Vec<Profile> = rows
         .iter()
         .filter_map(|r| match r.get("profile") {
-            Some(Term::NamedNode(n)) => Profile::from_iri(n.as_str()),
+            Some(Term::NamedNode(n)) => known.named_by(n.as_str()).cloned(),
             _ => None,
         })
         .collect();
     profiles.sort();
     profiles.dedup();
     Ok(profiles)
-}
-
-/// Data entities against the bytes: existence, sizes, checksums, and undescribed files.
-fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>, ValidateError> {
-    let mut findings = Vec::new();
-    let rows = select(
-        graph,
-        include_str!("../../queries/validate/data-entities.rq"),
-    )?;
-    let mut described: BTreeSet<String> = BTreeSet::new();
-    let mut directories: Vec<String> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for row in rows {
-        let Some(Term::NamedNode(entity)) = row.get("entity") else {
-            continue;
-        };
-        let Some(relative) = entity.as_str().strip_prefix(BASE) else {
-            continue;
-        };
-        if relative.is_empty() || !seen.insert(relative.to_owned()) {
-            continue;
-        }
-        let display = relative.to_owned();
-        let path = match decode_path(relative) {
-            Some(p) => p,
-            None => {
-                findings.push(Finding::new(
-                    Level::Required,
-                    "Payload: paths stay inside the crate",
-                    &display,
-                    Some("@id"),
-                    None,
-                    "this @id would leave the crate root; it was not followed".into(),
-                ));
-                continue;
-            }
-        };
-        if path.contains('#') || path.contains('?') {
-            continue;
-        }
-        if row.contains_key("dataset") {
-            // Files under a described directory count as described.
-            directories.push(format!("{}/", path.trim_end_matches('/')));
-            continue;
-        }
-        described.insert(path.clone());
-        let entry = opened.payload.as_ref().and_then(|p| p.get(&path)).cloned();
-        let embedded = text(row.get("text")).filter(|_| entry.is_none());
-        let actual_size = match (&entry, &embedded) {
-            (Some(e), _) => e.size,
-            (None, Some(t)) => t.len() as u64,
-            (None, None) => {
-                findings.push(Finding::new(
-                    Level::Required,
-                    "Payload: data entities exist",
-                    &display,
-                    None,
-                    None,
-                    format!("the file {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
-                ));
-                continue;
-            }
-        };
-        let size = text(row.get("size"));
-        if let Some(claimed) = &size {
-            if claimed.trim().parse::<u64>().ok() != Some(actual_size) {
-                findings.push(Finding::new(
-                    Level::Required,
-                    "Payload: sizes and checksums match",
-                    &display,
-                    Some("contentSize"),
-                    Some(claimed.clone()),
-                    format!("the file has {actual_size} bytes"),
-                ));
-                continue;
-            }
-        }
-        let sums: Vec<(&str, String)> = ["sha256", "md5", "sha512"]
-            .into_iter()
-            .filter_map(|k| text(row.get(k)).map(|v| (k, v.trim().to_ascii_lowercase())))
-            .collect();
-        if sums.is_empty() {
-            continue;
-        }
-        let mut digests = Digests::new(sums.iter().map(|(kind, _)| *kind));
-        match &embedded {
-            Some(t) => digests.update(t.as_bytes()),
-            None => {
-                opened
-                    .read_payload(&path, Some(actual_size), &mut |chunk| digests.update(chunk))
-                    .map_err(|e| ValidateError::Internal(e.to_string()))?;
-            }
-        }
-        let actual = digests.finish();
-        for (kind, claimed) in sums {
-            if actual.get(kind) != Some(&claimed) {
-                findings.push(Finding::new(
-                    Level::Required,
-                    "Payload: sizes and checksums match",
-                    &display,
-                    Some(kind),
-                    Some(claimed),
-                    format!("the file's {kind} is {}", actual[kind]),
-                ));
-            }
-        }
-    }
-    if let Some(payload) = &opened.payload {
-        for file in payload.keys() {
-            let metadata = file == crate::validate::reader::METADATA
-                || file == "ro-crate-preview.html"
-                || file.starts_with("ro-crate-preview_files/");
-            let covered = described.contains(file)
-                || directories.iter().any(|d| file.starts_with(d.as_str()));
-            if !metadata && !covered {
-                findings.push(Finding::new(
-                    Level::Recommended,
-                    "Payload: every file is described",
-                    file,
-                    None,
-                    None,
-                    "this file is in the crate but no data entity describes it; add a File entity to hasPart".into(),
-                ));
-            }
-        }
-    }
-    Ok(findings)
-}
-
-/// The checksums a file's entity claims, computed in one pass over its bytes; only those:
-/// computing all three for every file tripled the hashing time of a sha256-only crate.
-#[derive(Default)]
-struct Digests {
-    sha256: Option<Sha256>,
-    sha512: Option<Sha512>,
-    md5: Option<Md5>,
-}
-
-impl Digests {
-    fn new<'k>(kinds: impl IntoIterator<Item = &'k str>) -> Self {
-        let mut digests = Digests::default();
-        for kind in kinds {
-            match kind {
-                "sha256" => digests.sha256 = Some(Sha256::new()),
-                "sha512" => digests.sha512 = Some(Sha512::new()),
-                _ => digests.md5 = Some(Md5::new()),
-            }
-        }
-        digests
-    }
-
-    fn update(&mut self, chunk: &[u8]) {
-        if let Some(h) = &mut self.sha256 {
-            h.update(chunk);
-        }
-        if let Some(h) = &mut self.sha512 {
-            h.update(chunk);
-        }
-        if let Some(h) = &mut self.md5 {
-            h.update(chunk);
-        }
-    }
-
-    fn finish(self) -> BTreeMap<&'static str, String> {
-        let hex = |bytes: &[u8]| crate::release::package::hex(bytes);
-        [
-            ("sha256", self.sha256.map(|h| hex(&h.finalize()))),
-            ("sha512", self.sha512.map(|h| hex(&h.finalize()))),
-            ("md5", self.md5.map(|h| hex(&h.finalize()))),
-        ]
-        .into_iter()
-        .filter_map(|(kind, sum)| Some((kind, sum?)))
-        .collect()
-    }
-}
-
-/// A relative `@id` as a crate path: percent-decoded, and `None` if it would leave the root.
-fn decode_path(relative: &str) -> Option<String> {
-    let bytes = relative.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&relative[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    let path = String::from_utf8(out).ok()?;
-    let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
-    let escapes = path.starts_with('/') || path.split('/').any(|s| s == "..");
-    (!escapes).then_some(path)
 }

@@ -1,8 +1,8 @@
 //! Validation reports: text for people, JSON for programs. The JSON field names are stable and
 //! documented in the README.
 
-use crate::finding::{Finding, Level};
-use crate::validate::CrateReport;
+use super::CrateReport;
+use crate::finding::{Finding, Level, Sanitized};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -11,7 +11,7 @@ use std::fmt::Write;
 struct JsonReport<'a> {
     #[serde(rename = "crate")]
     crate_path: &'a str,
-    profile: Vec<&'static str>,
+    profile: Vec<&'a str>,
     level: Level,
     passed: bool,
     findings: Vec<JsonFinding<'a>>,
@@ -151,17 +151,10 @@ pub fn text(reports: &[CrateReport], level: Level) -> String {
     out
 }
 
-/// Crate content reaches a terminal: control characters are shown escaped, never emitted.
+/// Crate content reaches a terminal: control, bidi and zero-width characters are shown
+/// escaped, never emitted.
 fn sanitize(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    Sanitized(text).to_string()
 }
 
 const SH: &str = "http://www.w3.org/ns/shacl#";
@@ -280,18 +273,10 @@ fn crate_base_iri(path: &str) -> String {
     } else {
         absolute.parent().map(|p| p.to_owned()).unwrap_or(absolute)
     };
-    let mut text = String::from("file://");
-    for c in dir.to_string_lossy().chars() {
-        match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '/' | '-' | '.' | '_' | '~' => text.push(c),
-            other => {
-                let mut buf = [0u8; 4];
-                for b in other.encode_utf8(&mut buf).bytes() {
-                    text.push_str(&format!("%{b:02X}"));
-                }
-            }
-        }
-    }
+    let mut text = format!(
+        "file://{}",
+        crate::rdf::iri::encode_path(&dir.to_string_lossy())
+    );
     if !text.ends_with('/') {
         text.push('/');
     }

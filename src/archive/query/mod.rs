@@ -47,8 +47,15 @@ pub enum QueryError {
         kind: &'static str,
         hint: &'static str,
     },
-    #[error("cannot write the results: {0}")]
+    #[error("cannot write the results")]
     Io(#[from] std::io::Error),
+}
+
+impl QueryError {
+    /// Everything but writing the results is about the query the user gave.
+    pub fn is_refusal(&self) -> bool {
+        !matches!(self, QueryError::Io(_))
+    }
 }
 
 /// How results are written.

@@ -5,7 +5,9 @@
 //! release is complete. Any failure, including a checksum that does not match the export, leaves
 //! the output directory as it was.
 
+use crate::rdf::digest::hex;
 use crate::rdf::timestamp::Timestamp;
+use crate::storage::scratch::remove_abandoned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -21,20 +23,32 @@ use zip::{CompressionMethod, PreparedZipFile, ZipWriter};
 pub enum PackageError {
     #[error("{}: a release already exists there (use --force to replace it)", path.display())]
     Exists { path: PathBuf },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: --out must be a directory, and this is a file", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("{}: I/O error", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: cannot write the zip: {source}", path.display())]
+    #[error("{}: cannot write the zip", path.display())]
     Zip {
         path: PathBuf,
         #[source]
         source: zip::result::ZipError,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Mismatch(Box<Mismatch>),
+}
+
+impl PackageError {
+    /// A file that is not what the export says, or a release already there.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            PackageError::Mismatch(_) | PackageError::Exists { .. }
+        )
+    }
 }
 
 /// A payload file whose bytes are not those the export describes.
@@ -614,10 +628,6 @@ fn precompressed(media_type: &str) -> bool {
         )
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The hidden working directory of one run; removed on drop unless the run committed, and the
 /// output directories too if this run created them and nothing else is in them.
 struct Staging {
@@ -630,6 +640,11 @@ const STAGING_MARK: &str = ".trecrate-tmp-";
 
 impl Staging {
     fn create(out: &Path, name: &str) -> Result<Self, PackageError> {
+        if out.exists() && !out.is_dir() {
+            return Err(PackageError::NotADirectory {
+                path: out.to_owned(),
+            });
+        }
         let mut created = Vec::new();
         let mut missing = Some(out);
         while let Some(dir) = missing.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
@@ -686,31 +701,6 @@ impl Drop for Staging {
         for dir in &self.created {
             // Only succeeds if empty: never removes anything this run did not create.
             let _ = std::fs::remove_dir(dir);
-        }
-    }
-}
-
-/// Removes the directories under `dir` named `{prefix}{pid}` or `{prefix}{pid}-...` that runs
-/// which were killed left behind: those whose process no longer exists. A live run's
-/// directory is never touched.
-pub(crate) fn remove_abandoned(dir: &Path, prefix: &str) {
-    // Without /proc there is no telling a dead run from a live one: leave everything.
-    let Some(entries) = Path::new("/proc/self")
-        .exists()
-        .then(|| std::fs::read_dir(dir).ok())
-        .flatten()
-    else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
-            continue;
-        };
-        let pid = rest.split('-').next().unwrap_or_default();
-        let alive = Path::new("/proc").join(pid).exists();
-        if !alive && !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit()) {
-            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
