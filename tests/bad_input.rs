@@ -340,8 +340,38 @@ fn an_output_path_that_is_a_file_is_an_error() {
     let f = Fixture::new("out-is-file");
     std::fs::write(&f.out, "not a directory").unwrap();
     let output = f.release(&[]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
     assert_eq!(std::fs::read_to_string(&f.out).unwrap(), "not a directory");
+    // Said in words, not as the operating system's "File exists (os error 17)".
+    assert!(err.contains("--out") && err.contains("is a file"), "{err}");
+    assert!(!err.contains("os error"), "{err}");
+}
+
+#[test]
+fn a_missing_quarantine_root_is_an_error_of_the_invocation() {
+    let f = Fixture::new("no-quarantine");
+    std::fs::remove_dir_all(&f.quarantine).unwrap();
+    let output = f.release(&[]);
+    let err = stderr(&output);
+    // Exit 2 (could not run), not 1 (refused): the README's rule for unreadable inputs.
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("quarantine root"), "{err}");
+    assert!(!f.out.exists());
+}
+
+#[test]
+fn a_cause_is_printed_once() {
+    let f = Fixture::new("cause-once");
+    std::fs::remove_file(&f.export).unwrap();
+    let output = f.release(&[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("release.json"),
+        "{err}"
+    );
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
 }
 
 #[test]

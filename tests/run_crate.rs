@@ -547,3 +547,47 @@ fn runs_recorded_with_store_are_queryable_like_releases() {
         stderr(&answer)
     );
 }
+
+#[test]
+fn a_licence_given_as_text_stays_text_and_is_warned_about() {
+    let scratch = Scratch::new("run-crate-licence");
+    let dir = small_run(&scratch, "run");
+    edit_request(&dir, |r| {
+        r["tags"] = json!({"license": "free for academic use"})
+    });
+    let output = run_crate(&dir, &[]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    // Not replaced by CC0: RO-Crate asks for an IRI (a SHOULD), so it is a warning.
+    assert_eq!(
+        entity(&metadata(&dir), "./")["license"],
+        "free for academic use"
+    );
+    assert!(err.contains("warning") && err.contains("license"), "{err}");
+    // Without any licence, sapporo's default: CC0.
+    edit_request(&dir, |r| {
+        r.as_object_mut().unwrap().remove("tags");
+    });
+    assert!(run_crate(&dir, &[]).status.success());
+    assert_eq!(
+        refs(&entity(&metadata(&dir), "./")["license"]),
+        ["https://spdx.org/licenses/CC0-1.0"]
+    );
+}
+
+#[test]
+fn a_file_name_with_a_space_becomes_a_percent_encoded_id_and_the_crate_passes() {
+    let scratch = Scratch::new("run-crate-space");
+    let dir = small_run(&scratch, "run");
+    std::fs::write(dir.join("outputs/a b.txt"), "spaced\n").unwrap();
+    let output = run_crate(&dir, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let m = metadata(&dir);
+    assert_eq!(entity(&m, "outputs/a%20b.txt")["name"], "a b.txt");
+    let check = common::trecrate(&["validate", dir.to_str().unwrap(), "--level", "required"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}

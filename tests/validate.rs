@@ -1019,3 +1019,44 @@ fn ro_crate_1_2_checks_from_the_shapes() {
         )),
     );
 }
+
+#[test]
+fn validate_shapes_replace_a_profile_s_file_of_the_same_name_and_add_the_others() {
+    let (f, dir) = release("own-shapes");
+    let shapes = f.scratch.join("shapes");
+    std::fs::create_dir_all(&shapes).unwrap();
+    // An added profile of the user's: every File must have a `keywords`.
+    std::fs::write(
+        shapes.join("site.ttl"),
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix schema: <http://schema.org/> .\n\
+         <#Files> a sh:NodeShape ; sh:name \"Site: keywords\" ; sh:targetClass schema:MediaObject ;\n\
+           sh:property [ sh:path schema:keywords ; sh:minCount 1 ; sh:message \"keywords please\" ] .\n",
+    )
+    .unwrap();
+    let args = |extra: &[&str]| {
+        let mut a = vec![dir.to_str().unwrap().to_owned()];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let run = |extra: &[&str]| {
+        let owned = args(extra);
+        validate(&owned.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, report) = run(&["--shapes", shapes.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    has(&report, "REQUIRED", "Site: keywords", "data/");
+    // A file named like the release profile's replaces it: an empty one checks nothing more.
+    std::fs::remove_file(shapes.join("site.ttl")).unwrap();
+    std::fs::write(shapes.join("trecrate-release.ttl"), "").unwrap();
+    edit(&dir, |m| {
+        let root = entity(m, "./").as_object_mut().unwrap();
+        root.remove("tre:airlockRequestId");
+    });
+    let (code, report) = run(&[]);
+    assert_eq!(
+        code, 1,
+        "the built-in release profile sees the missing id: {report:#}"
+    );
+    let (code, report) = run(&["--shapes", shapes.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+}
