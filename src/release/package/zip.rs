@@ -1,0 +1,376 @@
+//! The zip, written in one pass over the payload with the crate directory: small files read,
+//! hashed and deflated by one worker per core, large ones streamed, each checked against what
+//! the export promised.
+
+use super::*;
+
+/// Writes the zip into `sink`, and the crate directory when one is given, in one pass over
+/// the payload. `sink_name` names the zip in errors.
+pub fn assemble<W: Write>(
+    package: &Package<'_>,
+    crate_dir: Option<&Path>,
+    sink: W,
+    sink_name: &Path,
+    on_file: OnFile<'_>,
+) -> Result<(Zipped, W), PackageError> {
+    let zip_error = |source| PackageError::Zip {
+        path: sink_name.to_owned(),
+        source,
+    };
+    // Streamed (data descriptors, no seeking back) and hashed on its way out: one pass, and
+    // the zip is never read again.
+    let mut zip = ZipWriter::new_stream(Hashing::new(sink));
+    let (y, mo, d, h, mi, s) = package.date.utc_fields();
+    let date = ::zip::DateTime::from_date_and_time(
+        y.clamp(1980, 2107) as u16,
+        mo as u8,
+        d as u8,
+        h as u8,
+        mi as u8,
+        s as u8,
+    )
+    .unwrap_or_default();
+    let options = |media_type: &str, size: u64| {
+        let stored = package.deflate_level == 0 || precompressed(media_type);
+        let base = SimpleFileOptions::default()
+            .last_modified_time(date)
+            .unix_permissions(0o644)
+            .large_file(size >= u64::from(u32::MAX));
+        if stored {
+            base.compression_method(CompressionMethod::Stored)
+        } else {
+            base.compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(i64::from(package.deflate_level.min(9))))
+        }
+    };
+
+    for (name, text, media_type) in [
+        (
+            "ro-crate-metadata.json",
+            package.metadata,
+            "application/ld+json",
+        ),
+        ("ro-crate-preview.html", package.preview, "text/html"),
+    ] {
+        if let Some(dir) = crate_dir {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(io(&path))?;
+        }
+        zip.start_file(name, options(media_type, text.len() as u64))
+            .map_err(zip_error)?;
+        zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
+    }
+
+    let total = package.payload.len();
+    let mut bytes_done = 0;
+    let window = Window::default();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<(), PackageError> {
+        let (sender, results) = mpsc::channel();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, window) = (&next, &window);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = package.payload.get(i) else {
+                    break;
+                };
+                let small = file.size <= SMALL_FILE;
+                if small && !window.wait_for(i) {
+                    break;
+                }
+                let prepared = small
+                    .then(|| prepare(file, options(&file.media_type, file.size)))
+                    .transpose();
+                if sender.send((i, prepared)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        // Entries go into the zip in payload order, whichever worker finished first.
+        let mut pending = BTreeMap::new();
+        let result = (|| {
+            for (i, file) in package.payload.iter().enumerate() {
+                let prepared = loop {
+                    if let Some(p) = pending.remove(&i) {
+                        break p;
+                    }
+                    let Ok((j, p)) = results.recv() else {
+                        return Err(PackageError::Io {
+                            path: file.source.clone(),
+                            source: std::io::Error::other("a payload worker stopped"),
+                        });
+                    };
+                    pending.insert(j, p);
+                };
+                let size = match prepared? {
+                    Some(small) => {
+                        check(file, small.bytes.len() as u64, &small.sha256)?;
+                        // Files are created by this thread only: ext4 serialises inode
+                        // allocation, and workers creating files in parallel spent their time
+                        // spinning on its lock.
+                        if let Some(dir) = crate_dir {
+                            let target = dir.join(&file.crate_path);
+                            std::fs::write(&target, &small.bytes).map_err(io(&target))?;
+                        }
+                        zip.add_prepared_file(small.entry).map_err(zip_error)?;
+                        small.bytes.len() as u64
+                    }
+                    None => stream(file, crate_dir, &mut zip, &options)?,
+                };
+                window.advance();
+                bytes_done += size;
+                on_file(i + 1, total, bytes_done);
+            }
+            Ok(())
+        })();
+        window.stop();
+        result
+    })?;
+    let hashing = zip.finish().map_err(zip_error)?.into_inner();
+    let (zip_sha256, zip_size, sink) = hashing.finish();
+    let zipped = Zipped {
+        payload_bytes: bytes_done,
+        metadata_sha256: hex(&Sha256::digest(package.metadata.as_bytes())),
+        zip_sha256,
+        zip_size,
+    };
+    Ok((zipped, sink))
+}
+
+/// Files up to this size are read whole, hashed and compressed by the payload workers, in
+/// parallel; larger ones are streamed through a 1 MiB buffer, so memory stays bounded.
+pub(super) const SMALL_FILE: u64 = 1 << 20;
+
+/// How many small files the workers may prepare ahead of the zip writer: at most
+/// 32 x 2 MiB (bytes and their compressed form) held in memory.
+pub(super) const AHEAD: usize = 32;
+
+/// A small file read, hashed and compressed for its zip entry.
+pub(super) struct Prepared {
+    pub(super) bytes: Vec<u8>,
+    pub(super) entry: PreparedZipFile,
+    pub(super) sha256: String,
+}
+
+pub(super) fn prepare(
+    file: &PayloadFile,
+    options: SimpleFileOptions,
+) -> Result<Prepared, PackageError> {
+    let mut bytes = Vec::with_capacity(file.size as usize + 1);
+    File::open(&file.source)
+        .and_then(|f| f.take(file.size + 1).read_to_end(&mut bytes))
+        .map_err(io(&file.source))?;
+    let zip_error = |source| PackageError::Zip {
+        path: PathBuf::from(&file.crate_path),
+        source,
+    };
+    let mut entry = ZipFileBuilder::new(&file.crate_path, options).map_err(zip_error)?;
+    entry.write_all(&bytes).map_err(io(&file.source))?;
+    Ok(Prepared {
+        entry: entry.finish().map_err(zip_error)?,
+        sha256: hex(&Sha256::digest(&bytes)),
+        bytes,
+    })
+}
+
+/// A large file, read once: one thread reads, hashes and copies it, this one writes the zip
+/// entry (which computes the entry's CRC and the zip's own sha256), so that both cores share
+/// the two sha256 passes and the two writes evenly. At most [`CHUNKS`] buffers of [`CHUNK`]
+/// bytes are in flight: memory stays bounded whatever the file size.
+pub(super) fn stream<W: Write + std::io::Seek>(
+    file: &PayloadFile,
+    crate_dir: Option<&Path>,
+    zip: &mut ZipWriter<W>,
+    options: &dyn Fn(&str, u64) -> SimpleFileOptions,
+) -> Result<u64, PackageError> {
+    let target = crate_dir.map_or_else(
+        || PathBuf::from(&file.crate_path),
+        |dir| dir.join(&file.crate_path),
+    );
+    let mut input = File::open(&file.source).map_err(io(&file.source))?;
+    let mut output = match crate_dir {
+        Some(_) => Some(File::create(&target).map_err(io(&target))?),
+        None => None,
+    };
+    zip.start_file(
+        file.crate_path.as_str(),
+        options(&file.media_type, file.size),
+    )
+    .map_err(|source| PackageError::Zip {
+        path: target.clone(),
+        source,
+    })?;
+    let (size, sha256) = std::thread::scope(|scope| {
+        // Declared in here, so that an early return drops them and the reader stops.
+        let (full, filled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
+        let (empty, recycled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
+        for _ in 0..CHUNKS {
+            let _ = empty.send(Vec::with_capacity(CHUNK));
+        }
+        let target = &target;
+        let reader = scope.spawn(move || -> Result<(u64, String), PackageError> {
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            while let Ok(mut chunk) = recycled.recv() {
+                chunk.resize(CHUNK, 0);
+                let n = input.read(&mut chunk).map_err(io(&file.source))?;
+                if n == 0 {
+                    break;
+                }
+                chunk.truncate(n);
+                hasher.update(&chunk);
+                size += n as u64;
+                if let Some(output) = &mut output {
+                    output.write_all(&chunk).map_err(io(target))?;
+                }
+                if full.send(chunk).is_err() {
+                    break;
+                }
+            }
+            Ok((size, hex(&hasher.finalize())))
+        });
+        for chunk in filled {
+            zip.write_all(&chunk).map_err(io(target))?;
+            let _ = empty.send(chunk);
+        }
+        reader.join().unwrap_or_else(|_| {
+            Err(io(&file.source)(std::io::Error::other(
+                "the reading thread stopped",
+            )))
+        })
+    })?;
+    check(file, size, &sha256)?;
+    Ok(size)
+}
+
+/// The buffers of [`stream`]: 4 x 1 MiB.
+pub(super) const CHUNK: usize = 1 << 20;
+pub(super) const CHUNKS: usize = 4;
+
+/// Refuses bytes that are not those the export describes.
+pub(crate) fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), PackageError> {
+    let mismatch = |what, expected: String, actual: String| {
+        PackageError::Mismatch(Box::new(Mismatch {
+            field: file.field.clone(),
+            object: file.object.clone(),
+            version: file.version.clone(),
+            what,
+            expected,
+            actual,
+        }))
+    };
+    if size != file.size {
+        return Err(mismatch(
+            "size",
+            format!("{} bytes", file.size),
+            format!("{size} bytes"),
+        ));
+    }
+    if sha256 != file.sha256 {
+        return Err(mismatch("sha256", file.sha256.clone(), sha256.to_owned()));
+    }
+    Ok(())
+}
+
+/// Keeps the payload workers at most [`AHEAD`] files ahead of the zip writer, and stops them
+/// when the writer gives up.
+#[derive(Default)]
+pub(super) struct Window {
+    /// Files written to the zip, and whether the writer stopped.
+    pub(super) state: Mutex<(usize, bool)>,
+    pub(super) moved: Condvar,
+}
+
+impl Window {
+    /// Waits until file `i` may be prepared; `false` if the writer stopped.
+    pub(super) fn wait_for(&self, i: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.1 && i >= state.0 + AHEAD {
+            state = self.moved.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        !state.1
+    }
+
+    pub(super) fn advance(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+        self.moved.notify_all();
+    }
+
+    pub(super) fn stop(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.moved.notify_all();
+    }
+}
+
+/// What the single pass over the payload measured.
+#[derive(Debug, Clone)]
+pub struct Zipped {
+    pub payload_bytes: u64,
+    pub metadata_sha256: String,
+    pub zip_sha256: String,
+    pub zip_size: u64,
+}
+
+/// A writer that hashes and counts what passes through it.
+pub(crate) struct Hashing<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// The sha256 and size of what went through.
+    pub(crate) fn finish(self) -> (String, u64, W) {
+        (hex(&self.hasher.finalize()), self.size, self.inner)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Formats whose bytes are already compressed: deflating them costs time and saves nothing.
+pub(super) fn precompressed(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("image/") && essence != "image/svg+xml" && essence != "image/bmp"
+        || essence.starts_with("video/")
+        || essence.starts_with("audio/")
+        || matches!(
+            essence.as_str(),
+            "application/zip"
+                | "application/gzip"
+                | "application/x-gzip"
+                | "application/x-bzip2"
+                | "application/x-xz"
+                | "application/zstd"
+                | "application/x-7z-compressed"
+                | "application/vnd.apache.parquet"
+                | "application/x-parquet"
+                | "application/pdf"
+        )
+}
