@@ -12,8 +12,7 @@ use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The identifier release crates declare in their root's `conformsTo`.
-pub const RELEASE_PROFILE: &str = "https://w3id.org/trecrate/profiles/release/1.0";
+pub use crate::rdf::vocab::RELEASE_PROFILE;
 
 /// Where the manifest sits among the assets; its relative IRIs (the shapes files) resolve
 /// against this, and become asset paths again when this prefix is taken off.

@@ -31,8 +31,7 @@ pub fn default_location() -> Option<PathBuf> {
     Some(data.join("trecrate/store"))
 }
 
-/// The named graph holding one record per archived crate version.
-pub const RECORDS: &str = "urn:trecrate:records";
+pub use crate::rdf::vocab::RECORDS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {

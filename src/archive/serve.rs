@@ -31,7 +31,7 @@ pub enum ServeError {
     ExposedWithoutToken(SocketAddr),
     #[error("the token is empty")]
     EmptyToken,
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
         #[source]

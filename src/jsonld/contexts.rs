@@ -14,11 +14,11 @@ const BUNDLED: &[(&str, &str)] = &[
         "context/ro-crate-1.1.jsonld",
     ),
     (
-        "https://w3id.org/ro/crate/1.2/context",
+        crate::rdf::vocab::RO_CRATE_1_2_CONTEXT,
         "context/ro-crate-1.2.jsonld",
     ),
     (
-        "https://w3id.org/ro/crate/1.3/context",
+        crate::rdf::vocab::RO_CRATE_1_3_CONTEXT,
         "context/ro-crate-1.3.jsonld",
     ),
     (

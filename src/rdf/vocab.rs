@@ -10,9 +10,21 @@ pub const TRE: &str = "https://karectl.example/trevor/context#";
 pub const RUN: &str = "https://w3id.org/trecrate/run#";
 /// Terms of the archive's release records (`trecrate:`), see the `archive` module.
 pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
+/// Terms of trecrate's own in validation reports (`trecrate:check`).
+pub const REPORT: &str = "https://w3id.org/trecrate/ns#";
+/// The named graph holding one record per archived crate version.
+pub const RECORDS: &str = "urn:trecrate:records";
+/// The identifier release crates declare in their root's `conformsTo`.
+pub const RELEASE_PROFILE: &str = "https://w3id.org/trecrate/profiles/release/1.0";
 pub const SCHEMA: &str = "http://schema.org/";
+pub const DCT: &str = "http://purl.org/dc/terms/";
+pub const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
+pub const SH: &str = "http://www.w3.org/ns/shacl#";
 /// RO-Crate 1.1's context URL, the first entry of every `@context` trecrate writes.
 pub const RO_CRATE_1_1_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
+pub const RO_CRATE_1_2_CONTEXT: &str = "https://w3id.org/ro/crate/1.2/context";
+pub const RO_CRATE_1_3_CONTEXT: &str = "https://w3id.org/ro/crate/1.3/context";
 /// The contexts a run crate names after RO-Crate 1.1's (ro-terms workflow-run and sapporo).
 pub const WORKFLOW_RUN_CONTEXT: &str = "https://w3id.org/ro/terms/workflow-run/context";
 pub const SAPPORO_CONTEXT: &str = "https://w3id.org/ro/terms/sapporo";
@@ -20,8 +32,8 @@ pub const SAPPORO_CONTEXT: &str = "https://w3id.org/ro/terms/sapporo";
 /// Prefixes findings use to show property IRIs (`schema:name`); reports expand them back.
 pub const DISPLAY_PREFIXES: [(&str, &str); 4] = [
     ("schema:", SCHEMA),
-    ("dct:", "http://purl.org/dc/terms/"),
-    ("rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("dct:", DCT),
+    ("rdf:", RDF),
     ("tre:", TRE),
 ];
 

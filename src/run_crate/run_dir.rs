@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunDirError {
-    #[error("{}: cannot read the run request: {source}", path.display())]
+    #[error("{}: cannot read the run request", path.display())]
     Request {
         path: PathBuf,
         #[source]

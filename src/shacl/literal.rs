@@ -37,7 +37,7 @@ pub(super) fn well_formed(literal: &Literal) -> bool {
     let Some(local) = literal
         .datatype()
         .as_str()
-        .strip_prefix("http://www.w3.org/2001/XMLSchema#")
+        .strip_prefix(crate::rdf::vocab::XSD)
     else {
         return true;
     };

@@ -47,7 +47,7 @@ use regex::Regex;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-const SH: &str = "http://www.w3.org/ns/shacl#";
+use crate::rdf::vocab::SH;
 
 fn sh(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{SH}{local}"))
@@ -55,7 +55,7 @@ fn sh(local: &str) -> NamedNode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShaclError {
-    #[error("{file}: cannot parse shapes: {source}")]
+    #[error("{file}: cannot parse shapes")]
     Parse {
         file: String,
         #[source]

@@ -27,7 +27,7 @@ pub enum ReadError {
     MetadataIsDirectory(PathBuf),
     #[error("{}: not an RO-Crate: expected a crate directory, a .zip, or a *ro-crate-metadata.json file", .0.display())]
     NotACrate(PathBuf),
-    #[error("{}: unreadable zip: {source}", path.display())]
+    #[error("{}: unreadable zip", path.display())]
     Zip {
         path: PathBuf,
         #[source]
@@ -41,7 +41,7 @@ pub enum ReadError {
         size: u64,
         limit: u64,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: cannot read it", path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -157,8 +157,7 @@ fn sanitize(text: &str) -> String {
     Sanitized(text).to_string()
 }
 
-const SH: &str = "http://www.w3.org/ns/shacl#";
-const TRECRATE: &str = "https://w3id.org/trecrate/ns#";
+use crate::rdf::vocab::{REPORT as TRECRATE, SCHEMA, SH};
 
 /// A SHACL validation report (<https://www.w3.org/TR/shacl/#validation-report>) per crate, in
 /// Turtle. Focus nodes inside a crate directory are `file:` IRIs of that directory; findings
@@ -244,11 +243,7 @@ pub fn turtle(reports: &[CrateReport], level: Level) -> String {
         }
     }
     let mut serializer = RdfSerializer::from_format(RdfFormat::Turtle);
-    for (prefix, iri) in [
-        ("sh", SH),
-        ("trecrate", TRECRATE),
-        ("schema", "http://schema.org/"),
-    ] {
+    for (prefix, iri) in [("sh", SH), ("trecrate", TRECRATE), ("schema", SCHEMA)] {
         serializer = match serializer.clone().with_prefix(prefix, iri) {
             Ok(s) => s,
             Err(_) => serializer,

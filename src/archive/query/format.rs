@@ -134,7 +134,7 @@ pub fn write(answer: &Answer, format: Format, out: &mut dyn Write) -> Result<(),
 fn display_prefixes() -> impl Iterator<Item = (&'static str, &'static str)> {
     DISPLAY_PREFIXES.into_iter().chain([
         ("trecrate:", crate::rdf::vocab::ARCHIVE),
-        ("xsd:", "http://www.w3.org/2001/XMLSchema#"),
+        ("xsd:", crate::rdf::vocab::XSD),
     ])
 }
 
