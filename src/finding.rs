@@ -45,6 +45,10 @@ pub struct Finding {
     pub value: Option<String>,
     /// What is wrong and what to do, in plain words.
     pub message: String,
+    /// The profile whose check this is (`process-run-crate-0.5`), once `validate` knows it.
+    pub profile: Option<String>,
+    /// The shapes document the rule comes from, for findings of shapes.
+    pub source: Option<String>,
 }
 
 impl Finding {
@@ -63,6 +67,8 @@ impl Finding {
             property: property.map(str::to_owned),
             value,
             message,
+            profile: None,
+            source: None,
         }
     }
 }

@@ -47,11 +47,28 @@ pub struct Profile {
     pub prefixes: Vec<String>,
     /// Asset paths of its shapes, those of the profiles it builds on included.
     pub shapes: Vec<String>,
+    /// Asset paths of its own shapes: findings of these are this profile's.
+    pub own_shapes: Vec<String>,
+    /// A version of RO-Crate itself, rather than a profile built on one.
+    pub crate_version: bool,
 }
 
 impl Profile {
     pub fn name(&self) -> &str {
         &self.token
+    }
+
+    /// The token without its version (`process-run-crate` of `process-run-crate-0.5`), and
+    /// the version's numbers.
+    fn family(&self) -> (&str, Vec<u64>) {
+        let numeric = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        match self.token.rsplit_once('-') {
+            Some((family, version)) if version.split('.').all(numeric) => {
+                let numbers = version.split('.').filter_map(|n| n.parse().ok()).collect();
+                (family, numbers)
+            }
+            _ => (&self.token, Vec::new()),
+        }
     }
 }
 
@@ -108,7 +125,12 @@ impl Profiles {
                 builds_on: Vec::new(),
                 prefixes: Vec::new(),
                 shapes: Vec::new(),
+                own_shapes: Vec::new(),
+                crate_version: false,
             });
+            if text(row.get("version")).is_some() {
+                profile.crate_version = true;
+            }
             if let Some(url) = text(row.get("url")) {
                 profile.url = Some(url);
             }
@@ -118,11 +140,16 @@ impl Profiles {
             if let Some(base) = text(row.get("buildsOn")) {
                 profile.builds_on.push(base);
             }
+            let asset = |iri: String| {
+                iri.strip_prefix(ASSETS_BASE)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("the shapes {iri} are not a file beside the manifest"))
+            };
             if let Some(shapes) = text(row.get("shapes")) {
-                let path = shapes.strip_prefix(ASSETS_BASE).ok_or_else(|| {
-                    format!("the shapes {shapes} are not a file beside the manifest")
-                })?;
-                profile.shapes.push(path.to_owned());
+                profile.shapes.push(asset(shapes)?);
+            }
+            if let Some(own) = text(row.get("own")) {
+                profile.own_shapes.push(asset(own)?);
             }
         }
         for profile in profiles.values_mut() {
@@ -130,6 +157,7 @@ impl Profiles {
                 &mut profile.builds_on,
                 &mut profile.prefixes,
                 &mut profile.shapes,
+                &mut profile.own_shapes,
             ] {
                 list.sort();
                 list.dedup();
@@ -142,9 +170,40 @@ impl Profiles {
         &self.0
     }
 
-    /// The profile of this token.
+    /// The profile of this token, or, for a token without a version (`process-run-crate`),
+    /// the latest version of it.
     pub fn get(&self, token: &str) -> Option<&Profile> {
-        self.0.iter().find(|p| p.token == token)
+        self.0.iter().find(|p| p.token == token).or_else(|| {
+            self.0
+                .iter()
+                .filter(|p| p.family().0 == token)
+                .max_by(|a, b| a.family().1.cmp(&b.family().1))
+        })
+    }
+
+    /// The profiles `profile` builds on, itself included, each once: the profiles whose
+    /// findings a check against it reports.
+    pub fn closure<'a>(&'a self, profile: &'a Profile) -> Vec<&'a Profile> {
+        let mut all = vec![profile];
+        let mut i = 0;
+        while i < all.len() {
+            for base in &all[i].builds_on {
+                if let Some(p) = self.get(base) {
+                    if !all.contains(&p) {
+                        all.push(p);
+                    }
+                }
+            }
+            i += 1;
+        }
+        all
+    }
+
+    /// The profile whose own shapes document `path` is.
+    pub fn owning(&self, path: &str) -> Option<&Profile> {
+        self.0
+            .iter()
+            .find(|p| p.own_shapes.iter().any(|s| s == path))
     }
 
     /// The profile a `conformsTo` IRI names, if any is known.
@@ -166,7 +225,48 @@ mod tests {
     fn the_built_in_manifest_composes_profiles() {
         let profiles = Profiles::builtin().unwrap();
         let tokens: Vec<&str> = profiles.all().iter().map(Profile::name).collect();
-        assert_eq!(tokens, ["ro-crate-1.1", "ro-crate-1.2", "trecrate-release"]);
+        assert_eq!(
+            tokens,
+            [
+                "five-safes-crate-0.4",
+                "process-run-crate-0.5",
+                "provenance-run-crate-0.5",
+                "ro-crate-1.1",
+                "ro-crate-1.2",
+                "ro-crate-1.3",
+                "trecrate-release",
+                "workflow-ro-crate-1.0",
+                "workflow-run-crate-0.5"
+            ]
+        );
+        let provenance = profiles.get("provenance-run-crate").unwrap();
+        assert_eq!(provenance.token, "provenance-run-crate-0.5");
+        let closure: Vec<&str> = profiles
+            .closure(provenance)
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(
+            closure,
+            [
+                "provenance-run-crate-0.5",
+                "workflow-run-crate-0.5",
+                "process-run-crate-0.5",
+                "workflow-ro-crate-1.0"
+            ]
+        );
+        assert_eq!(provenance.shapes.len(), 4);
+        assert_eq!(
+            profiles.get("ro-crate").unwrap().token,
+            "ro-crate-1.3",
+            "the latest version"
+        );
+        assert!(profiles.get("ro-crate-1.1").unwrap().crate_version);
+        assert!(!provenance.crate_version);
+        assert_eq!(
+            profiles.owning("shapes/ro-crate-1.2.ttl").unwrap().token,
+            "ro-crate-1.2"
+        );
         let release = profiles.get("trecrate-release").unwrap();
         assert_eq!(release.builds_on, ["ro-crate-1.1"]);
         assert_eq!(
@@ -191,7 +291,15 @@ mod tests {
         assert_eq!(named("https://w3id.org/ro/crate/1.2"), Some("ro-crate-1.2"));
         assert_eq!(
             named("https://w3id.org/ro/crate/1.3-DRAFT"),
+            Some("ro-crate-1.3")
+        );
+        assert_eq!(
+            named("https://w3id.org/ro/crate/1.2-DRAFT"),
             Some("ro-crate-1.2")
+        );
+        assert_eq!(
+            named("https://w3id.org/ro/wfrun/process/0.4"),
+            Some("process-run-crate-0.5")
         );
         assert_eq!(named(RELEASE_PROFILE), Some("trecrate-release"));
         assert_eq!(named("https://example.org/profile"), None);

@@ -373,12 +373,18 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Crate directories, .zip files, or metadata files
-    #[arg(value_name = "CRATE", required = true)]
+    #[arg(value_name = "CRATE", required_unless_present = "list_profiles")]
     pub crates: Vec<PathBuf>,
 
-    /// Profiles to check (repeatable): ro-crate-1.1, ro-crate-1.2, trecrate-release
+    /// Profiles to check (repeatable), by id (process-run-crate-0.5) or name for the latest
+    /// version (process-run-crate); a profile brings those it builds on. See --list-profiles.
+    /// Default: the profiles the crate declares in conformsTo
     #[arg(long, value_name = "PROFILE")]
     pub profile: Vec<String>,
+
+    /// List the profiles trecrate knows: id, name, specification and what each builds on
+    #[arg(long)]
+    pub list_profiles: bool,
 
     /// Which findings count: required; recommended (REQUIRED and RECOMMENDED); optional (all)
     #[arg(long, value_enum, default_value = "required")]

@@ -85,6 +85,9 @@ pub fn release(args: ReleaseArgs) -> ExitStatus {
 }
 
 pub fn validate(args: ValidateArgs) -> ExitStatus {
+    if args.list_profiles {
+        return list_profiles();
+    }
     let options = settle!(settings::validate(&args));
     let level = settings::level(args.level);
     let mut reports = Vec::new();
@@ -111,6 +114,25 @@ pub fn validate(args: ValidateArgs) -> ExitStatus {
         let _ = std::io::stdout().lock().write_all(text.as_bytes());
     }
     status
+}
+
+fn list_profiles() -> ExitStatus {
+    let known = settle!(trecrate::validate::Profiles::builtin());
+    let mut out = std::io::stdout().lock();
+    for p in known.all() {
+        let _ = writeln!(out, "{}  {}", p.token, p.title);
+        let _ = writeln!(out, "    spec: {}", p.url.as_deref().unwrap_or(&p.iri));
+        let _ = writeln!(out, "    conformsTo: {}", p.iri);
+        let builds_on = if p.builds_on.is_empty() && !p.crate_version {
+            "the crate's RO-Crate version".to_owned()
+        } else if p.builds_on.is_empty() {
+            "-".to_owned()
+        } else {
+            p.builds_on.join(", ")
+        };
+        let _ = writeln!(out, "    builds on: {builds_on}");
+    }
+    ExitStatus::Success
 }
 
 pub fn ingest(args: IngestArgs) -> ExitStatus {

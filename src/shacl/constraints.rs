@@ -37,6 +37,9 @@ pub(super) struct SparqlConstraint {
     pub(super) node: NamedOrBlankNode,
     pub(super) select: String,
     pub(super) message: String,
+    /// `sh:severity` on the constraint itself, which profiles use to give a shape's SHOULDs
+    /// and MUSTs side by side; without one, the shape's.
+    pub(super) level: Option<Level>,
 }
 
 impl Constraints {
@@ -74,10 +77,14 @@ impl Constraints {
             let message = graph
                 .object_str(&node, &sh("message"))
                 .unwrap_or_else(|| "violates a SPARQL constraint".into());
+            let level = graph
+                .object(&node, &sh("severity"))
+                .map(|s| severity(Some(&s)));
             sparql.push(SparqlConstraint {
                 node,
                 select,
                 message,
+                level,
             });
         }
         let named_node = |p: &str| match graph.object(shape, &sh(p)) {

@@ -10,6 +10,8 @@ pub(super) struct Run<'a> {
     pub(super) findings: &'a mut BTreeSet<Finding>,
     /// The name of the node shape being checked, for findings of its anonymous property shapes.
     pub(super) check: String,
+    /// The shapes document the node shape being checked comes from.
+    pub(super) source: Option<String>,
     /// The focus nodes of the node shape being checked.
     pub(super) focus: &'a HashSet<Term>,
     /// Rows of each `sh:sparql` constraint for all of `focus`, by `?this`, computed once.
@@ -281,7 +283,8 @@ impl<'a> Run<'a> {
                     None => None,
                 };
                 let text = substitute(&constraint.message, &row);
-                self.record_with(record, c, focus, property, value.as_ref(), text);
+                let level = constraint.level.unwrap_or(c.level);
+                self.record_with(record, c, level, focus, property, value.as_ref(), text);
             }
         }
         Ok(conforms)
@@ -301,13 +304,15 @@ impl<'a> Run<'a> {
         }
         let message = c.message.clone().unwrap_or_else(fallback);
         let property = if on_path { c.property.clone() } else { None };
-        self.record_with(true, c, focus, property, value, message);
+        self.record_with(true, c, c.level, focus, property, value, message);
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn record_with(
         &mut self,
         record: bool,
         c: &Constraints,
+        level: Level,
         focus: &Term,
         property: Option<String>,
         value: Option<&Term>,
@@ -317,7 +322,7 @@ impl<'a> Run<'a> {
             return;
         }
         self.findings.insert(Finding {
-            level: c.level,
+            level,
             check: if c.named {
                 c.label.clone()
             } else {
@@ -327,6 +332,8 @@ impl<'a> Run<'a> {
             property,
             value: value.map(|v| self.shapes.relative(v)),
             message,
+            profile: None,
+            source: self.source.clone(),
         });
     }
 }

@@ -80,6 +80,8 @@ pub struct Shapes {
     constraints: HashMap<NamedOrBlankNode, Constraints>,
     /// For a node no triple describes (`sh:node ex:Undefined`): it asks nothing.
     nothing: Constraints,
+    /// The document each shape comes from, by the name given to [`Shapes::parse`].
+    origin: HashMap<NamedOrBlankNode, String>,
 }
 
 /// The findings of the shapes documents `assets` on the default graph of `graph`, a crate
@@ -104,6 +106,7 @@ impl Shapes {
         base: &str,
     ) -> Result<Self, ShaclError> {
         let mut graph = Graph::new();
+        let mut origin = HashMap::new();
         for (name, text) in files {
             let parser = RdfParser::from_format(RdfFormat::Turtle)
                 .with_base_iri(base)
@@ -116,6 +119,12 @@ impl Shapes {
                     file: name.to_owned(),
                     source,
                 })?;
+                // A shape belongs to the document that declares it (another may deactivate it).
+                if quad.predicate == rdf::TYPE || quad.predicate.as_str().starts_with(SH) {
+                    origin
+                        .entry(quad.subject.clone())
+                        .or_insert_with(|| name.to_owned());
+                }
                 graph.insert(TripleRef::from(quad.as_ref()));
             }
         }
@@ -138,6 +147,7 @@ impl Shapes {
             prefixes,
             constraints: HashMap::new(),
             nothing: Constraints::default(),
+            origin,
         };
         let mut nodes: HashSet<NamedOrBlankNode> = HashSet::new();
         for t in shapes.graph.iter() {
@@ -234,6 +244,7 @@ impl Shapes {
             data,
             findings,
             check: constraints.label.clone(),
+            source: self.origin.get(shape).cloned(),
             focus,
             sparql_cache: HashMap::new(),
         };

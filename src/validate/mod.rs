@@ -151,12 +151,11 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     if form.contexts_resolved {
         match graph {
             Ok(graph) => {
+                let declared = declared_profiles(&graph, known)?;
                 if profiles.is_empty() {
-                    profiles = declared_profiles(&graph, known)?;
+                    profiles = declared.clone();
                 }
-                if profiles.is_empty() {
-                    profiles.extend(known.get(DEFAULT_PROFILE).cloned());
-                }
+                profiles = with_bases(known, profiles, &declared);
                 let files = shapes_of(&profiles, options)?;
                 let shapes =
                     Shapes::parse(files.iter().map(|(n, t)| (n.as_str(), t.as_ref())), BASE)?;
@@ -192,8 +191,9 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
         }
     }
     if profiles.is_empty() {
-        profiles.extend(known.get(DEFAULT_PROFILE).cloned());
+        profiles = with_bases(known, options.profiles.clone(), &[]);
     }
+    attribute(&mut findings, &profiles, known);
     if opened.metadata_name != reader::METADATA {
         for f in &mut findings {
             if f.entity == reader::METADATA {
@@ -216,6 +216,50 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
         graph: loaded,
         metadata: opened.metadata,
     })
+}
+
+/// `profiles`, with the crate's RO-Crate version (from `declared`, else the default) when none
+/// of them is or builds on one: profiles that build on "the crate's RO-Crate version" bring
+/// whichever that is. The shapes of what each builds on come with it (`Profile::shapes`).
+fn with_bases(known: &Profiles, mut profiles: Vec<Profile>, declared: &[Profile]) -> Vec<Profile> {
+    let has_version = profiles
+        .iter()
+        .any(|p| known.closure(p).iter().any(|b| b.crate_version));
+    if !has_version {
+        let version = declared
+            .iter()
+            .find(|p| p.crate_version)
+            .or_else(|| known.get(DEFAULT_PROFILE));
+        profiles.extend(version.cloned());
+    }
+    profiles.sort();
+    profiles.dedup();
+    profiles
+}
+
+/// Each finding gets the profile whose check it is: the one owning its shapes document, or,
+/// for the checks written in Rust (JSON form, payload), the RO-Crate version checked.
+fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
+    let base = profiles
+        .iter()
+        .flat_map(|p| known.closure(p))
+        .filter(|p| p.crate_version)
+        .max()
+        .map(|p| p.token.clone());
+    for finding in findings {
+        let owner = finding
+            .source
+            .as_deref()
+            .and_then(|source| known.owning(source))
+            .map(|p| p.token.clone());
+        finding.profile = owner.or_else(|| {
+            // A user's own shapes (`--shapes`) are theirs: named by their file.
+            match &finding.source {
+                Some(source) => Some(source.trim_start_matches("shapes/").to_owned()),
+                None => base.clone(),
+            }
+        });
+    }
 }
 
 /// The shapes documents of `profiles`, each once, by name, in the TRE's namespace; with

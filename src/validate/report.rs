@@ -21,6 +21,8 @@ struct JsonReport<'a> {
 #[derive(Serialize)]
 struct JsonFinding<'a> {
     severity: Level,
+    /// The profile whose check this is (`process-run-crate-0.5`).
+    profile: Option<&'a str>,
     check: &'a str,
     message: &'a str,
     entity: &'a str,
@@ -80,6 +82,7 @@ pub fn json(reports: &[CrateReport], level: Level) -> String {
                 .into_iter()
                 .map(|f| JsonFinding {
                     severity: f.level,
+                    profile: f.profile.as_deref(),
                     check: &f.check,
                     message: &f.message,
                     entity: &f.entity,
@@ -98,7 +101,7 @@ pub fn json(reports: &[CrateReport], level: Level) -> String {
     text.unwrap_or_default() + "\n"
 }
 
-/// Grouped by crate and severity; each finding says what, where, and what to do.
+/// Grouped by crate, profile and severity; each finding says what, where, and what to do.
 pub fn text(reports: &[CrateReport], level: Level) -> String {
     let mut out = String::new();
     for r in reports {
@@ -111,26 +114,38 @@ pub fn text(reports: &[CrateReport], level: Level) -> String {
             profiles.join(", "),
             level.as_str().to_lowercase()
         );
-        for severity in Level::ALL.into_iter().filter(|l| *l <= level) {
-            let group: Vec<&Finding> = r.findings.iter().filter(|f| f.level == severity).collect();
-            if group.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "  {severity} ({})", group.len());
-            for f in group {
-                let mut place = sanitize(&f.entity);
-                if let Some(p) = &f.property {
-                    place.push_str(&format!(" {}", sanitize(p)));
+        let shown = counted(r, level);
+        let mut by_profile: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        for f in &shown {
+            by_profile
+                .entry(f.profile.as_deref().unwrap_or("other"))
+                .or_default()
+                .push(f);
+        }
+        for (profile, findings) in by_profile {
+            let _ = writeln!(out, "  {}", sanitize(profile));
+            for severity in Level::ALL {
+                let group: Vec<&&Finding> =
+                    findings.iter().filter(|f| f.level == severity).collect();
+                if group.is_empty() {
+                    continue;
                 }
-                if let Some(v) = &f.value {
-                    place.push_str(&format!(" = {:?}", sanitize(v)));
+                let _ = writeln!(out, "    {severity} ({})", group.len());
+                for f in group {
+                    let mut place = sanitize(&f.entity);
+                    if let Some(p) = &f.property {
+                        place.push_str(&format!(" {}", sanitize(p)));
+                    }
+                    if let Some(v) = &f.value {
+                        place.push_str(&format!(" = {:?}", sanitize(v)));
+                    }
+                    let _ = writeln!(
+                        out,
+                        "      [{}] {place}: {}",
+                        sanitize(&f.check),
+                        sanitize(&f.message)
+                    );
                 }
-                let _ = writeln!(
-                    out,
-                    "    [{}] {place}: {}",
-                    sanitize(&f.check),
-                    sanitize(&f.message)
-                );
             }
         }
         let s = statistics(r);
