@@ -690,11 +690,13 @@ fn turtle_reports_are_shacl_validation_reports() {
     let focus: Vec<String> = rows
         .map(|r| r.unwrap().get("focus").unwrap().to_string())
         .collect();
-    assert_eq!(focus.len(), 2, "{focus:?}");
+    // Its two missing outputs and its two logs, absent but for their embedded text.
+    assert_eq!(focus.len(), 4, "{focus:?}");
     assert!(
         focus[0].ends_with("run-crate/outputs/ERR034597_1.small.fq.trimmed.1P.fq>"),
         "{focus:?}"
     );
+    assert!(focus[3].ends_with("run-crate/stdout.log>"), "{focus:?}");
 }
 
 /// A small RO-Crate 1.2 crate (metadata only) that passes every 1.2 rule, to break in one way
@@ -1059,4 +1061,174 @@ fn validate_shapes_replace_a_profile_s_file_of_the_same_name_and_add_the_others(
     );
     let (code, report) = run(&["--shapes", shapes.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// A crate directory of `metadata` with the files `files` (path, bytes).
+fn crate_of(scratch: &Scratch, name: &str, metadata: Value, files: &[(&str, &[u8])]) -> PathBuf {
+    let dir = scratch.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    write_metadata(&dir, &metadata);
+    for (path, bytes) in files {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+    dir
+}
+
+/// A small RO-Crate 1.1 crate with one file, `a.txt`, changed by `change`.
+fn small_crate(change: impl FnOnce(&mut Value)) -> Value {
+    let mut m = json!({
+        "@context": "https://w3id.org/ro/crate/1.1/context",
+        "@graph": [
+            {"@id": "ro-crate-metadata.json", "@type": "CreativeWork",
+             "conformsTo": {"@id": "https://w3id.org/ro/crate/1.1"}, "about": {"@id": "./"}},
+            {"@id": "./", "@type": "Dataset", "name": "x", "description": "y",
+             "datePublished": "2024-05-01", "license": {"@id": "https://spdx.org/licenses/CC0-1.0"},
+             "hasPart": [{"@id": "a.txt"}]},
+            {"@id": "https://spdx.org/licenses/CC0-1.0", "@type": "CreativeWork", "name": "CC0"},
+            {"@id": "a.txt", "@type": "File", "name": "a", "encodingFormat": "text/plain"}
+        ]
+    });
+    change(&mut m);
+    m
+}
+
+fn required(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "REQUIRED")
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap().to_owned(),
+                f["entity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The fault classes a comparison with the reference validator on 242 crates found (issue 17),
+/// each decided by the specification's words.
+#[test]
+fn rules_written_from_the_spec_not_from_habit() {
+    let scratch = Scratch::new("spec-rules");
+    let a = [("a.txt", &b"a\n"[..])];
+
+    // root-data-entity.md: datePublished MUST be ISO 8601 and SHOULD be to the day; "2017" is
+    // ISO 8601 (the spec's own example uses it).
+    let dir = crate_of(
+        &scratch,
+        "year",
+        small_crate(|m| m["@graph"][1]["datePublished"] = "2017".into()),
+        &a,
+    );
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = validate(&[dir.to_str().unwrap(), "--level", "recommended"]);
+    assert_eq!(code, 1);
+    has(&report, "RECOMMENDED", "Root Data Entity", "./");
+
+    // structure.md: a present ro-crate-preview.html MUST be a valid HTML 5 document.
+    let dir = crate_of(
+        &scratch,
+        "preview",
+        small_crate(|_| {}),
+        &[
+            ("a.txt", b"a\n"),
+            ("ro-crate-preview.html", b"<html><body>x</body></html>"),
+        ],
+    );
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    has(
+        &report,
+        "REQUIRED",
+        "Preview: HTML 5",
+        "ro-crate-preview.html",
+    );
+    std::fs::write(
+        dir.join("ro-crate-preview.html"),
+        "<!DOCTYPE html>\n<html></html>",
+    )
+    .unwrap();
+    assert_eq!(validate(&[dir.to_str().unwrap()]).0, 0);
+
+    // data-entities.md (1.2): a File with a local # identifier is not a Data Entity, so it
+    // need not be in hasPart.
+    let dir = crate_of(
+        &scratch,
+        "local-file",
+        small_crate(|m| {
+            m["@graph"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"@id": "#log", "@type": "File", "name": "a log kind"}))
+        }),
+        &a,
+    );
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+
+    // data-entities.md: described files and directories MUST be present; embedding a File's
+    // text does not make it present.
+    let dir = crate_of(
+        &scratch,
+        "absent",
+        small_crate(|m| {
+            let graph = m["@graph"].as_array_mut().unwrap();
+            graph[1]["hasPart"] =
+                json!([{"@id": "a.txt"}, {"@id": "results/"}, {"@id": "log.txt"}]);
+            graph.push(json!({"@id": "results/", "@type": "Dataset", "name": "results"}));
+            graph.push(json!({"@id": "log.txt", "@type": "File", "name": "log", "text": "done\n"}));
+        }),
+        &a,
+    );
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let mut missing = required(&report);
+    missing.sort();
+    assert_eq!(
+        missing,
+        [
+            (
+                "Payload: data entities exist".to_owned(),
+                "log.txt".to_owned()
+            ),
+            (
+                "Payload: data entities exist".to_owned(),
+                "results/".to_owned()
+            )
+        ]
+    );
+
+    // relative-uris appendix: the saved metadata SHOULD NOT have {"@base": null}; with it, its
+    // entities are still the crate's and still checked.
+    let dir = crate_of(
+        &scratch,
+        "base-null",
+        small_crate(|m| {
+            m["@context"] = json!(["https://w3id.org/ro/crate/1.1/context", {"@base": null}]);
+            m["@graph"][3]["@id"] = "b.txt".into();
+            m["@graph"][1]["hasPart"] = json!([{"@id": "b.txt"}]);
+        }),
+        &a,
+    );
+    let (code, report) = validate(&[dir.to_str().unwrap(), "--level", "recommended"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        required(&report),
+        [(
+            "Payload: data entities exist".to_owned(),
+            "b.txt".to_owned()
+        )],
+        "{report:#}"
+    );
+    has(
+        &report,
+        "RECOMMENDED",
+        "Metadata: JSON-LD context",
+        "ro-crate-metadata.json",
+    );
 }

@@ -107,7 +107,8 @@ const FORM_CHECKS: [&str; 8] = [
     "Metadata: compacted keys",
 ];
 
-const PAYLOAD_CHECKS: [&str; 5] = [
+const PAYLOAD_CHECKS: [&str; 6] = [
+    "Preview: HTML 5",
     "Payload: paths stay inside the crate",
     "Payload: data entities exist",
     "Payload: sizes and checksums match",
@@ -137,14 +138,29 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
 
     // The JSON form is checked on one core while the other loads the JSON-LD; the graph is
     // used only if the form check finds the contexts resolvable.
+    let rdf = without_null_base(&opened.metadata);
     let (form, graph) = std::thread::scope(|scope| {
         let form =
             scope.spawn(|| form::check(&opened.metadata, &opened.metadata_name, &options.contexts));
-        let graph = load(&opened.metadata, &options.contexts, &opened.metadata_name);
+        let graph = load(
+            rdf.as_deref().unwrap_or(&opened.metadata),
+            &options.contexts,
+            &opened.metadata_name,
+        );
         (form.join(), graph)
     });
     let form = form.map_err(|_| ValidateError::Panicked("checking the JSON form"))?;
     findings.extend(form.findings);
+    if rdf.is_some() {
+        findings.push(Finding::new(
+            Level::Recommended,
+            "Metadata: JSON-LD context",
+            reader::METADATA,
+            Some("@context"),
+            Some("{\"@base\": null}".into()),
+            "the saved metadata should not set @base to null (RO-Crate's relative-uris appendix); its relative @ids were read against the crate root, as they are meant".into(),
+        ));
+    }
     let known = Profiles::builtin()?;
     let mut profiles = options.profiles.clone();
     let mut loaded = None;
@@ -260,6 +276,35 @@ fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
             }
         });
     }
+}
+
+/// The metadata without `"@base": null` in its `@context`, if it has one: with it, a JSON-LD
+/// processor keeps the relative @ids relative and drops every triple that has one, which is
+/// every entity of the crate; RO-Crate means them relative to the crate root.
+fn without_null_base(bytes: &[u8]) -> Option<Vec<u8>> {
+    // The parse is paid only by documents that name @base at all.
+    if !bytes.windows(7).any(|w| w == b"\"@base\"") {
+        return None;
+    }
+    let mut document: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let context = document.get_mut("@context")?;
+    let mut removed = false;
+    let mut strip = |entry: &mut serde_json::Value| {
+        if let Some(object) = entry.as_object_mut() {
+            if object.get("@base").is_some_and(|b| b.is_null()) {
+                object.remove("@base");
+                removed = true;
+            }
+        }
+    };
+    match context {
+        serde_json::Value::Array(entries) => entries.iter_mut().for_each(&mut strip),
+        other => strip(other),
+    }
+    if !removed {
+        return None;
+    }
+    serde_json::to_vec(&document).ok()
 }
 
 /// The shapes documents of `profiles`, each once, by name, in the TRE's namespace; with

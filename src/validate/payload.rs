@@ -47,17 +47,29 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
             continue;
         }
         if row.contains_key("dataset") {
-            // Files under a described directory count as described.
+            // A described directory must be there (data-entities.md: a Dataset with a
+            // relative @id is a directory of the payload); the files under it count as
+            // described.
+            if !opened.has_directory(&path) {
+                findings.push(Finding::new(
+                    Level::Required,
+                    "Payload: data entities exist",
+                    &display,
+                    None,
+                    None,
+                    format!("the directory {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
+                ));
+            }
             directories.push(format!("{}/", path.trim_end_matches('/')));
             continue;
         }
         described.insert(path.clone());
         let entry = opened.payload.as_ref().and_then(|p| p.get(&path)).cloned();
-        let embedded = text(row.get("text")).filter(|_| entry.is_none());
-        let actual_size = match (&entry, &embedded) {
-            (Some(e), _) => e.size,
-            (None, Some(t)) => t.len() as u64,
-            (None, None) => {
+        // A File with a relative @id is a file of the payload, whatever its metadata embeds
+        // (`text` is a description of its content, not the content's place).
+        let actual_size = match &entry {
+            Some(e) => e.size,
+            None => {
                 findings.push(Finding::new(
                     Level::Required,
                     "Payload: data entities exist",
@@ -91,13 +103,7 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
             continue;
         }
         let mut digests = Digests::new(sums.iter().map(|(kind, _)| *kind));
-        match &embedded {
-            Some(t) => digests.update(t.as_bytes()),
-            None => {
-                opened
-                    .read_payload(&path, Some(actual_size), &mut |chunk| digests.update(chunk))?;
-            }
-        }
+        opened.read_payload(&path, Some(actual_size), &mut |chunk| digests.update(chunk))?;
         let actual = digests.finish();
         for (kind, claimed) in sums {
             if actual.get(kind) != Some(&claimed) {
@@ -111,6 +117,13 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
                 ));
             }
         }
+    }
+    if opened
+        .payload
+        .as_ref()
+        .is_some_and(|p| p.contains_key(PREVIEW))
+    {
+        findings.extend(check_preview(opened)?);
     }
     if let Some(payload) = &opened.payload {
         for file in payload.keys() {
@@ -132,6 +145,53 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
         }
     }
     Ok(findings)
+}
+
+const PREVIEW: &str = "ro-crate-preview.html";
+
+/// structure.md (1.1 and 1.2): "If present in the root directory, ro-crate-preview.html MUST be a
+/// valid HTML 5 document". What can be told without a full HTML parser: a document that does not
+/// open with the HTML5 doctype is not one (it is read in quirks mode).
+fn check_preview(opened: &mut Opened) -> Result<Option<Finding>, ValidateError> {
+    let mut head = Vec::new();
+    opened.read_payload(PREVIEW, Some(64 << 20), &mut |chunk| {
+        if head.len() < 4096 {
+            head.extend_from_slice(&chunk[..chunk.len().min(4096 - head.len())]);
+        }
+    })?;
+    Ok((!has_html5_doctype(&head)).then(|| {
+        Finding::new(
+            Level::Required,
+            "Preview: HTML 5",
+            PREVIEW,
+            None,
+            None,
+            "the preview must be a valid HTML 5 document: begin it with <!DOCTYPE html>".into(),
+        )
+    }))
+}
+
+/// Whether `head` opens, after a byte order mark, white space and comments, with `<!DOCTYPE html`.
+fn has_html5_doctype(head: &[u8]) -> bool {
+    let mut rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    loop {
+        rest = &rest[rest.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+        match rest.strip_prefix(b"<!--") {
+            Some(comment) => match comment.windows(3).position(|w| w == b"-->") {
+                Some(end) => rest = &comment[end + 3..],
+                None => return false,
+            },
+            None => break,
+        }
+    }
+    // `<!DOCTYPE html>`, or HTML5's legacy-compatible `<!DOCTYPE html SYSTEM "about:legacy-compat">`.
+    let doctype = b"<!doctype html";
+    if rest.len() <= doctype.len() || !rest[..doctype.len()].eq_ignore_ascii_case(doctype) {
+        return false;
+    }
+    let after = &rest[doctype.len()..];
+    let after = &after[after.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+    after.first() == Some(&b'>') || after.len() >= 6 && after[..6].eq_ignore_ascii_case(b"system")
 }
 
 /// The checksums a file's entity claims, computed in one pass over its bytes; only those:
@@ -187,4 +247,29 @@ fn decode_path(relative: &str) -> Option<String> {
     let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
     let escapes = path.starts_with('/') || path.split('/').any(|s| s == "..");
     (!escapes).then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_html5_doctype;
+
+    #[test]
+    fn the_html5_doctype_is_found_behind_bom_space_and_comments() {
+        for ok in [
+            &b"<!DOCTYPE html>\n<html>"[..],
+            b"\xEF\xBB\xBF  <!-- generated -->\n<!doctype HTML>",
+            b"<!DOCTYPE html SYSTEM \"about:legacy-compat\">",
+        ] {
+            assert!(has_html5_doctype(ok), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &b"<html><body>"[..],
+            b"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">",
+            b"<!-- never closed <!DOCTYPE html>",
+            b"<!DOCTYPE htmlx>",
+            b"",
+        ] {
+            assert!(!has_html5_doctype(bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

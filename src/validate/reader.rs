@@ -86,6 +86,24 @@ enum Content {
 }
 
 impl Opened {
+    /// Whether the payload has the directory `path` (`dir/`): on disk, or as the prefix of a
+    /// zip entry.
+    pub fn has_directory(&self, path: &str) -> bool {
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        match &self.content {
+            Content::Directory(root) => {
+                // Never followed out of the crate: a link is not a directory of the crate.
+                let dir = root.join(&prefix);
+                dir.symlink_metadata().is_ok_and(|m| m.is_dir())
+            }
+            _ => self.payload.as_ref().is_some_and(|p| {
+                p.range(prefix.clone()..)
+                    .next()
+                    .is_some_and(|(k, _)| k.starts_with(&prefix))
+            }),
+        }
+    }
+
     /// Opens `path`; `max_metadata` bounds the bytes read for the metadata document. A crate
     /// directory's files are listed only when `list_payload` (a `stat` each: 10,000 of them
     /// took a twentieth of a metadata-only validation).
