@@ -1232,3 +1232,125 @@ fn rules_written_from_the_spec_not_from_habit() {
         "ro-crate-metadata.json",
     );
 }
+
+/// data-entities.md: "all @id identifiers must be valid URI references ... escape special
+/// characters like space (%20)". An @id with a space is named by a REQUIRED finding that says
+/// how to write it, and its file is still looked up, by its name.
+#[test]
+fn an_id_that_is_not_a_uri_reference_is_named_and_its_file_still_checked() {
+    let scratch = Scratch::new("spaced-id");
+    let spaced = |m: &mut Value| {
+        m["@graph"][3]["@id"] = "pics/a b.jpg".into();
+        m["@graph"][1]["hasPart"] = json!([{"@id": "pics/a b.jpg"}]);
+    };
+    let present = crate_of(
+        &scratch,
+        "present",
+        small_crate(spaced),
+        &[("pics/a b.jpg", b"jpg")],
+    );
+    let (code, report) = validate(&[present.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        required(&report),
+        [(
+            "Metadata: entity identifiers".to_owned(),
+            "pics/a b.jpg".to_owned()
+        )],
+        "{report:#}"
+    );
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("pics/a%20b.jpg"), "{message}");
+    let absent = crate_of(&scratch, "absent", small_crate(spaced), &[]);
+    let (_, report) = validate(&[absent.to_str().unwrap()]);
+    let mut found = required(&report);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "Metadata: entity identifiers".to_owned(),
+                "pics/a b.jpg".to_owned()
+            ),
+            (
+                "Payload: data entities exist".to_owned(),
+                "pics/a b.jpg".to_owned()
+            )
+        ]
+    );
+}
+
+/// Nothing silently dropped: in every crate of tests/corpus, each @id of the JSON is a subject
+/// of the graph trecrate checked, or is named by one of its findings.
+#[test]
+fn every_id_of_every_corpus_crate_is_in_the_graph_or_named_by_a_finding() {
+    use trecrate::validate::{check, ValidateOptions, BASE};
+    fn crates(dir: &Path, out: &mut Vec<PathBuf>) {
+        if dir.join("ro-crate-metadata.json").is_file() {
+            out.push(dir.to_owned());
+        }
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                crates(&path, out);
+            }
+        }
+    }
+    let mut all = Vec::new();
+    crates(&common::root().join("tests/corpus"), &mut all);
+    assert!(all.len() > 100, "only {} crates found", all.len());
+    let options = ValidateOptions {
+        metadata_only: true,
+        ..ValidateOptions::default()
+    };
+    let mut dropped = Vec::new();
+    for dir in &all {
+        let metadata = std::fs::read(dir.join("ro-crate-metadata.json")).unwrap();
+        let Ok(json) = serde_json::from_slice::<Value>(&metadata) else {
+            continue;
+        };
+        let Ok(checked) = check(dir, &options) else {
+            continue;
+        };
+        let named: std::collections::HashSet<&str> = checked
+            .report
+            .findings
+            .iter()
+            .map(|f| f.entity.as_str())
+            .collect();
+        let subjects: std::collections::HashSet<String> = match &checked.graph {
+            Some(graph) => graph
+                .iter()
+                .filter_map(Result::ok)
+                .map(|q| match q.subject {
+                    oxigraph::model::NamedOrBlankNode::NamedNode(n) => n.into_string(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            None => Default::default(),
+        };
+        // A document whose JSON-LD could not be read is named by the finding that says so.
+        if checked.graph.is_none() {
+            assert!(!checked.report.findings.is_empty(), "{}", dir.display());
+            continue;
+        }
+        let base = oxiri::Iri::parse(BASE.to_owned()).unwrap();
+        for entity in json["@graph"].as_array().into_iter().flatten() {
+            let Some(id) = entity["@id"].as_str() else {
+                continue;
+            };
+            let resolved = base.resolve(id).map(|i| i.into_inner());
+            let in_graph = resolved.as_ref().is_ok_and(|iri| subjects.contains(iri))
+                || id.starts_with("_:")
+                || id == "ro-crate-metadata.json";
+            if !in_graph && !named.contains(id) {
+                dropped.push(format!("{}: {id}", dir.display()));
+            }
+        }
+    }
+    assert!(
+        dropped.is_empty(),
+        "dropped without a word:\n{}",
+        dropped.join("\n")
+    );
+}

@@ -23,6 +23,28 @@ pub fn encode_path(path: &str) -> String {
     utf8_percent_encode(path, PATH).to_string()
 }
 
+/// Whether `reference` is a valid URI reference (RFC 3986), as every `@id` must be.
+pub fn is_reference(reference: &str) -> bool {
+    oxiri::IriRef::parse(reference).is_ok()
+}
+
+/// `reference` with what may not stand in a URI reference percent-encoded (`a b.txt` is
+/// `a%20b.txt`): how an @id of a file name should have been written.
+pub fn escape_reference(reference: &str) -> String {
+    const INVALID: &AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'\\')
+        .add(b'^')
+        .add(b'`')
+        .add(b'{')
+        .add(b'|')
+        .add(b'}');
+    utf8_percent_encode(reference, INVALID).to_string()
+}
+
 /// A URI reference's path as a file path: percent-decoded; `None` when the bytes it names are
 /// not UTF-8. `%` not followed by two hex digits stays as it is.
 pub fn decode_path(reference: &str) -> Option<String> {
@@ -61,6 +83,17 @@ mod tests {
         assert_eq!(encode_name("run 1/x"), "run%201%2Fx");
         assert_eq!(decode_path("50%").as_deref(), Some("50%"));
         assert_eq!(decode_path("%FF"), None);
+        assert!(!is_reference("pics/2017-06-11 12.56.14.jpg"));
+        assert_eq!(
+            escape_reference("pics/2017-06-11 12.56.14.jpg"),
+            "pics/2017-06-11%2012.56.14.jpg"
+        );
+        assert!(is_reference(&escape_reference("a b{c}.txt")));
+        // The same file both ways: the written name and the escaped @id.
+        assert_eq!(
+            decode_path(&escape_reference("a b.txt")).as_deref(),
+            Some("a b.txt")
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ use std::fmt;
 /// What is wrong with the metadata's form.
 pub struct Form {
     pub findings: Vec<Finding>,
+    /// The `@id`s that are not URI references: RDF cannot hold them, so the checks of the graph
+    /// never see them; the files they name are looked up by their name all the same.
+    pub invalid_ids: Vec<String>,
     /// Whether it is a JSON object whose every context resolved, i.e. whether reading it as
     /// RDF makes sense.
     pub contexts_resolved: bool,
@@ -31,6 +34,7 @@ fn finding(
 pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
     let fail = |f: Finding| Form {
         findings: vec![f],
+        invalid_ids: Vec::new(),
         contexts_resolved: false,
     };
     let text = match std::str::from_utf8(bytes) {
@@ -79,12 +83,14 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
         ));
         return Form {
             findings,
+            invalid_ids: Vec::new(),
             contexts_resolved: false,
         };
     };
     let (terms, resolved) = resolve_contexts(context.as_ref(), contexts, file, &mut findings);
+    let mut invalid_ids = Vec::new();
     match graph {
-        Some(Some(graph)) => check_graph(graph, &terms, &mut findings),
+        Some(Some(graph)) => check_graph(graph, &terms, &mut findings, &mut invalid_ids),
         Some(None) => findings.push(finding(
             "Metadata: JSON-LD form",
             file,
@@ -102,6 +108,7 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
     }
     Form {
         findings,
+        invalid_ids,
         contexts_resolved: resolved,
     }
 }
@@ -194,7 +201,12 @@ fn add_terms(context: Option<&Value>, terms: &mut Terms) {
     }
 }
 
-fn check_graph(graph: Vec<Option<Entity>>, terms: &Terms, findings: &mut Vec<Finding>) {
+fn check_graph(
+    graph: Vec<Option<Entity>>,
+    terms: &Terms,
+    findings: &mut Vec<Finding>,
+    invalid: &mut Vec<String>,
+) {
     let mut seen = HashSet::new();
     for (i, entity) in graph.into_iter().enumerate() {
         let Some(entity) = entity else {
@@ -220,6 +232,21 @@ fn check_graph(graph: Vec<Option<Entity>>, terms: &Terms, findings: &mut Vec<Fin
                 format!("@graph[{i}]")
             }
         };
+        // A blank node identifier (`_:x`) is JSON-LD's, not a URI reference, and is fine.
+        if entity.has_id && !id.starts_with("_:") && !crate::rdf::iri::is_reference(&id) {
+            findings.push(finding(
+                "Metadata: entity identifiers",
+                &id,
+                Some("@id"),
+                None,
+                format!(
+                    "this @id is not a valid URI reference, so the entity cannot be read as RDF and \
+                     no other rule can check it; percent-encode it: {:?}",
+                    crate::rdf::iri::escape_reference(&id)
+                ),
+            ));
+            invalid.push(id.clone());
+        }
         if escapes(&id) {
             findings.push(finding(
                 "Payload: paths stay inside the crate",

@@ -151,6 +151,9 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     });
     let form = form.map_err(|_| ValidateError::Panicked("checking the JSON form"))?;
     findings.extend(form.findings);
+    if !options.metadata_only {
+        findings.extend(payload::check_unreadable_ids(&form.invalid_ids, &opened));
+    }
     if rdf.is_some() {
         findings.push(Finding::new(
             Level::Recommended,

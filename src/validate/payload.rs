@@ -147,6 +147,34 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
     Ok(findings)
 }
 
+/// The files named by `@id`s that are not URI references (`pics/a b.jpg`): the graph never held
+/// them, so they are looked up here, by the one rule both ways (the name as written, its
+/// percent-escapes decoded). A local `#` identifier or an absolute one names no file.
+pub fn check_unreadable_ids(ids: &[String], opened: &Opened) -> Vec<Finding> {
+    let Some(payload) = &opened.payload else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for id in ids {
+        let relative = !id.starts_with('#') && !id.contains("://") && !id.starts_with("urn:");
+        let Some(path) = crate::rdf::iri::decode_path(id).filter(|_| relative) else {
+            continue;
+        };
+        let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
+        if !payload.contains_key(&path) && !opened.has_directory(&path) {
+            findings.push(Finding::new(
+                Level::Required,
+                "Payload: data entities exist",
+                id,
+                None,
+                None,
+                format!("the file {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
+            ));
+        }
+    }
+    findings
+}
+
 const PREVIEW: &str = "ro-crate-preview.html";
 
 /// structure.md (1.1 and 1.2): "If present in the root directory, ro-crate-preview.html MUST be a
