@@ -216,8 +216,18 @@ fn mapping(dir: Option<&Path>, profile: &'static str) -> Result<(Asset, Vec<Asse
     Ok((identify, queries))
 }
 
-/// The shapes documents (`*.ttl`) of a user's directory, by file name.
+/// The shapes documents (`*.ttl`) of a user's directory, by file name; or the one file given.
 pub fn shapes_in(dir: &Path) -> Result<Vec<Asset>, AssetError> {
+    if dir.is_file() {
+        let name = dir.file_name().map_or_else(
+            || "shapes.ttl".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        return Ok(vec![Asset {
+            name,
+            text: read(dir)?,
+        }]);
+    }
     set(Some(dir), "shapes/", "", ".ttl")
 }
 

@@ -1047,6 +1047,20 @@ fn validate_shapes_replace_a_profile_s_file_of_the_same_name_and_add_the_others(
     let (code, report) = run(&["--shapes", shapes.to_str().unwrap()]);
     assert_eq!(code, 1, "{report:#}");
     has(&report, "REQUIRED", "Site: keywords", "data/");
+    // The same as one file; its findings name it as their profile.
+    let (code, report) = run(&["--shapes", shapes.join("site.ttl").to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    let profiles: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "Site: keywords")
+        .map(|f| f["profile"].as_str().unwrap())
+        .collect();
+    assert!(
+        !profiles.is_empty() && profiles.iter().all(|p| *p == "site.ttl"),
+        "{profiles:?}"
+    );
     // A file named like the release profile's replaces it: an empty one checks nothing more.
     std::fs::remove_file(shapes.join("site.ttl")).unwrap();
     std::fs::write(shapes.join("trecrate-release.ttl"), "").unwrap();

@@ -410,9 +410,10 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_metadata_bytes: u64,
 
-    /// Shapes of DIR (*.ttl): a file named like a built-in profile's (ro-crate-1.1.ttl,
-    /// ro-crate-1.2.ttl, trecrate-release.ttl) replaces it; the others are checked as well
-    #[arg(long, value_name = "DIR")]
+    /// Your own SHACL shapes, a FILE.ttl or a DIR of *.ttl, checked as well (sh:severity:
+    /// Violation REQUIRED, Warning RECOMMENDED, Info OPTIONAL); a file named like a built-in
+    /// profile's (ro-crate-1.1.ttl, ...) replaces it
+    #[arg(long, value_name = "FILE|DIR")]
     pub shapes: Option<PathBuf>,
 
     #[command(flatten)]
