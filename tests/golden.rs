@@ -43,9 +43,7 @@ fn check(name: &str, actual: &[u8]) {
 }
 
 fn sha256_of(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(std::fs::read(path).unwrap());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    trecrate::rdf::digest::sha256_hex(&std::fs::read(path).unwrap())
 }
 
 #[test]

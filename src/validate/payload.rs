@@ -51,14 +51,7 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
             // relative @id is a directory of the payload); the files under it count as
             // described.
             if !opened.has_directory(&path) {
-                findings.push(Finding::new(
-                    Level::Required,
-                    "Payload: data entities exist",
-                    &display,
-                    None,
-                    None,
-                    format!("the directory {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
-                ));
+                findings.push(absent(&display, "directory", &path));
             }
             directories.push(format!("{}/", path.trim_end_matches('/')));
             continue;
@@ -70,14 +63,7 @@ pub fn check_payload(graph: &Store, opened: &mut Opened) -> Result<Vec<Finding>,
         let actual_size = match &entry {
             Some(e) => e.size,
             None => {
-                findings.push(Finding::new(
-                    Level::Required,
-                    "Payload: data entities exist",
-                    &display,
-                    None,
-                    None,
-                    format!("the file {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
-                ));
+                findings.push(absent(&display, "file", &path));
                 continue;
             }
         };
@@ -157,22 +143,27 @@ pub fn check_unreadable_ids(ids: &[String], opened: &Opened) -> Vec<Finding> {
     let mut findings = Vec::new();
     for id in ids {
         let relative = !id.starts_with('#') && !id.contains("://") && !id.starts_with("urn:");
-        let Some(path) = crate::rdf::iri::decode_path(id).filter(|_| relative) else {
+        // An @id leaving the crate has its finding from the form check already.
+        let Some(path) = decode_path(id).filter(|_| relative) else {
             continue;
         };
-        let path = path.strip_prefix("./").unwrap_or(&path).to_owned();
         if !payload.contains_key(&path) && !opened.has_directory(&path) {
-            findings.push(Finding::new(
-                Level::Required,
-                "Payload: data entities exist",
-                id,
-                None,
-                None,
-                format!("the file {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
-            ));
+            findings.push(absent(id, "file", &path));
         }
     }
     findings
+}
+
+/// The finding of a data entity whose file or directory is not in the crate.
+fn absent(entity: &str, kind: &str, path: &str) -> Finding {
+    Finding::new(
+        Level::Required,
+        "Payload: data entities exist",
+        entity,
+        None,
+        None,
+        format!("the {kind} {path:?} is described but not in the crate; add it, or give the entity an absolute URI if it lives elsewhere"),
+    )
 }
 
 const PREVIEW: &str = "ro-crate-preview.html";
@@ -181,11 +172,10 @@ const PREVIEW: &str = "ro-crate-preview.html";
 /// valid HTML 5 document". What can be told without a full HTML parser: a document that does not
 /// open with the HTML5 doctype is not one (it is read in quirks mode).
 fn check_preview(opened: &mut Opened) -> Result<Option<Finding>, ValidateError> {
+    // The doctype opens the document: its first 4 KiB are all that is read.
     let mut head = Vec::new();
-    opened.read_payload(PREVIEW, Some(64 << 20), &mut |chunk| {
-        if head.len() < 4096 {
-            head.extend_from_slice(&chunk[..chunk.len().min(4096 - head.len())]);
-        }
+    opened.read_payload(PREVIEW, Some(4096), &mut |chunk| {
+        head.extend_from_slice(chunk)
     })?;
     Ok((!has_html5_doctype(&head)).then(|| {
         Finding::new(
