@@ -54,6 +54,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("shapes/profiles/workflow-run-crate-0.5.ttl"),
     embed!("queries/validate/data-entities.rq"),
     embed!("queries/ingest/record.rq"),
+    embed!("shapes/payload.ttl"),
     embed!("shapes/ro-crate-1.1.ttl"),
     embed!("shapes/ro-crate-1.2.ttl"),
     embed!("shapes/run-crate/workflow-run.ttl"),
@@ -78,6 +79,7 @@ pub const NAMED: &[&str] = &[
     DATA_ENTITIES_QUERY,
     PROFILES_QUERY,
     PROFILE_MANIFEST,
+    PAYLOAD_SHAPES,
     INGEST_RECORD_QUERY,
 ];
 pub const CONFORMS_TO_QUERY: &str = "queries/validate/conforms-to.rq";
@@ -85,6 +87,7 @@ pub const DATA_ENTITIES_QUERY: &str = "queries/validate/data-entities.rq";
 pub const INGEST_RECORD_QUERY: &str = "queries/ingest/record.rq";
 pub const PROFILES_QUERY: &str = "queries/validate/profiles.rq";
 pub const PROFILE_MANIFEST: &str = "shapes/profiles/manifest.ttl";
+pub const PAYLOAD_SHAPES: &str = "shapes/payload.ttl";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {

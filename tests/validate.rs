@@ -1075,6 +1075,42 @@ fn validate_shapes_replace_a_profile_s_file_of_the_same_name_and_add_the_others(
     );
     let (code, report) = run(&["--shapes", shapes.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
+    // The payload rules are shapes too: a payload.ttl of the user's replaces them. One that
+    // keeps only the existence rule lets an altered file pass, and still sees a missing one.
+    std::fs::remove_file(shapes.join("trecrate-release.ttl")).unwrap();
+    let builtin = std::fs::read_to_string(common::root().join("shapes/payload.ttl")).unwrap();
+    let (prologue, rest) = builtin.split_once("payload:InsideRoot").unwrap();
+    let exists = rest
+        .split("\n\npayload:")
+        .find(|s| s.starts_with("FileExists "))
+        .unwrap();
+    std::fs::write(
+        shapes.join("payload.ttl"),
+        format!("{prologue}payload:{exists}"),
+    )
+    .unwrap();
+    let (_f2, dir) = release("own-payload-shapes");
+    std::fs::write(dir.join("data/obj-001_v2.csv"), "altered").unwrap();
+    let own = ["--shapes", shapes.to_str().unwrap()];
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{report:#}");
+    has(
+        &report,
+        "REQUIRED",
+        "Payload: sizes and checksums match",
+        "data/obj-001_v2.csv",
+    );
+    let (code, report) = validate(&[&[dir.to_str().unwrap()][..], &own].concat());
+    assert_eq!(code, 0, "{report:#}");
+    std::fs::remove_file(dir.join("data/obj-001_v2.csv")).unwrap();
+    let (code, report) = validate(&[&[dir.to_str().unwrap()][..], &own].concat());
+    assert_eq!(code, 1, "{report:#}");
+    has(
+        &report,
+        "REQUIRED",
+        "Payload: data entities exist",
+        "data/obj-001_v2.csv",
+    );
 }
 
 /// A crate directory of `metadata` with the files `files` (path, bytes).
@@ -1286,9 +1322,10 @@ fn an_id_that_is_not_a_uri_reference_is_named_and_its_file_still_checked() {
                 "Metadata: entity identifiers".to_owned(),
                 "pics/a b.jpg".to_owned()
             ),
+            // The payload finding names the entity as it should have been written.
             (
                 "Payload: data entities exist".to_owned(),
-                "pics/a b.jpg".to_owned()
+                "pics/a%20b.jpg".to_owned()
             )
         ]
     );

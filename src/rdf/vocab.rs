@@ -8,6 +8,9 @@ pub const EXPORT: &str = "https://karectl.example/trevor/export#";
 pub const TRE: &str = "https://karectl.example/trevor/context#";
 /// The source vocabulary of `run-crate`: facts read from a workflow run directory.
 pub const RUN: &str = "https://w3id.org/trecrate/run#";
+/// What `validate` observed of a crate's payload (files, sizes, digests), which
+/// `shapes/payload.ttl` checks against the metadata.
+pub const PAYLOAD_FACTS: &str = "https://w3id.org/trecrate/payload#";
 /// Terms of the archive's release records (`trecrate:`), see the `archive` module.
 pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
 /// Terms of trecrate's own in validation reports (`trecrate:check`).

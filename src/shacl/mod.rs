@@ -192,12 +192,23 @@ impl Shapes {
     pub fn validate(&self, store: &Store) -> Result<Vec<Finding>, ShaclError> {
         let cores = crate::parallel::workers(usize::MAX, 8);
         let mut work: Vec<(NamedOrBlankNode, HashSet<Term>)> = Vec::new();
-        let targets = Data::new(store, 0);
-        for shape in self.node_shapes() {
-            if self.constraints(&shape).deactivated {
-                continue;
-            }
-            let focus = self.focus_nodes(&shape, &targets)?;
+        // Targets are found on every core too: a SPARQL target is a query over the whole crate.
+        // Finding them marks no focus nodes, so the scratch graph of piece 0 is never written.
+        let shapes: Vec<NamedOrBlankNode> = self
+            .node_shapes()
+            .into_iter()
+            .filter(|shape| !self.constraints(shape).deactivated)
+            .collect();
+        let found = crate::parallel::map(
+            &shapes,
+            crate::parallel::workers(shapes.len(), cores),
+            |_, shape| self.focus_nodes(shape, &Data::new(store, 0)),
+        );
+        for (shape, focus) in shapes.into_iter().zip(found) {
+            let focus = focus.ok_or_else(|| ShaclError::Shape {
+                shape: self.label(&shape),
+                message: "finding its targets stopped unexpectedly".into(),
+            })??;
             let parts = if focus.len() >= SPLIT_FROM { cores } else { 1 };
             let mut split: Vec<HashSet<Term>> = (0..parts).map(|_| HashSet::new()).collect();
             for (i, node) in focus.into_iter().enumerate() {
@@ -210,7 +221,6 @@ impl Shapes {
                     .map(|part| (shape.clone(), part)),
             );
         }
-        targets.clear_focus()?;
         // Largest first, so the last item a core takes is a small one.
         work.sort_by_key(|(_, focus)| std::cmp::Reverse(focus.len()));
         let workers = crate::parallel::workers(work.len(), cores);

@@ -107,12 +107,9 @@ const FORM_CHECKS: [&str; 8] = [
     "Metadata: compacted keys",
 ];
 
-const PAYLOAD_CHECKS: [&str; 6] = [
-    "Preview: HTML 5",
+/// The payload checks made while reading it; the others are `shapes/payload.ttl`'s.
+const PAYLOAD_CHECKS: [&str; 2] = [
     "Payload: paths stay inside the crate",
-    "Payload: data entities exist",
-    "Payload: sizes and checksums match",
-    "Payload: every file is described",
     "Payload: zip entries are not zip bombs",
 ];
 
@@ -151,9 +148,6 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     });
     let form = form.map_err(|_| ValidateError::Panicked("checking the JSON form"))?;
     findings.extend(form.findings);
-    if !options.metadata_only {
-        findings.extend(payload::check_unreadable_ids(&form.invalid_ids, &opened));
-    }
     if rdf.is_some() {
         findings.push(Finding::new(
             Level::Recommended,
@@ -180,23 +174,34 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                     Shapes::parse(files.iter().map(|(n, t)| (n.as_str(), t.as_ref())), BASE)?;
                 checks.extend(shapes.check_names());
                 let payload = !options.metadata_only && opened.payload.is_some();
-                if payload {
+                let payload_shapes = match payload {
+                    true => Some(payload_shapes(options)?),
+                    false => None,
+                };
+                if let Some(shapes) = &payload_shapes {
                     checks.extend(PAYLOAD_CHECKS.iter().map(|s| s.to_string()));
+                    checks.extend(shapes.check_names());
                 }
-                // The payload is read and hashed on one core while the shapes run on the other.
-                let (graph_findings, payload_findings) = std::thread::scope(|scope| {
-                    let hashing = payload
-                        .then(|| scope.spawn(|| payload::check_payload(&graph, &mut opened)));
+                // The payload is read and hashed on one core while the shapes run on the other;
+                // the payload shapes then judge what it holds.
+                let invalid_ids = &form.invalid_ids;
+                let (graph_findings, observed) = std::thread::scope(|scope| {
+                    let observing = payload.then(|| {
+                        scope.spawn(|| payload::observe(&graph, &mut opened, invalid_ids))
+                    });
                     let graph_findings = shapes.validate(&graph);
-                    let payload_findings = match hashing.map(|h| h.join()) {
-                        None => Ok(Vec::new()),
-                        Some(Ok(found)) => found,
-                        Some(Err(_)) => Err(ValidateError::Panicked("checking the payload")),
+                    let observed = match observing.map(|h| h.join()) {
+                        None => Ok(()),
+                        Some(Ok(observed)) => observed,
+                        Some(Err(_)) => Err(ValidateError::Panicked("reading the payload")),
                     };
-                    (graph_findings, payload_findings)
+                    (graph_findings, observed)
                 });
                 findings.extend(graph_findings?);
-                findings.extend(payload_findings?);
+                observed?;
+                if let Some(shapes) = &payload_shapes {
+                    findings.extend(payload::check(&graph, shapes)?);
+                }
                 loaded = Some(graph);
             }
             Err(message) => findings.push(Finding::new(
@@ -257,7 +262,7 @@ fn with_bases(known: &Profiles, mut profiles: Vec<Profile>, declared: &[Profile]
 }
 
 /// Each finding gets the profile whose check it is: the one owning its shapes document, or,
-/// for the checks written in Rust (JSON form, payload), the RO-Crate version checked.
+/// for the checks of every version (JSON form, payload), the RO-Crate version checked.
 fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
     let base = profiles
         .iter()
@@ -272,10 +277,11 @@ fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
             .and_then(|source| known.owning(source))
             .map(|p| p.token.clone());
         finding.profile = owner.or_else(|| {
-            // A user's own shapes (`--shapes`) are theirs: named by their file.
-            match &finding.source {
+            // A user's own shapes (`--shapes`) are theirs: named by their file. The payload
+            // shapes are RO-Crate's, whatever its version.
+            match finding.source.as_deref() {
+                Some(crate::assets::PAYLOAD_SHAPES) | None => base.clone(),
                 Some(source) => Some(source.trim_start_matches("shapes/").to_owned()),
-                None => base.clone(),
             }
         });
     }
@@ -331,12 +337,30 @@ fn shapes_of(
     }
     for asset in own {
         let path = format!("shapes/{}", asset.name);
+        if path == crate::assets::PAYLOAD_SHAPES {
+            continue;
+        }
         files.entry(path).or_insert(asset.text);
     }
     for text in files.values_mut() {
         *text = in_tre_namespace(text, &options.tre_namespace).into_owned();
     }
     Ok(files)
+}
+
+/// The payload shapes: the built-in ones, or the `payload.ttl` of `--shapes`.
+fn payload_shapes(options: &ValidateOptions) -> Result<Shapes, ValidateError> {
+    let path = crate::assets::PAYLOAD_SHAPES;
+    let name = path.trim_start_matches("shapes/");
+    let own = match &options.shapes {
+        Some(dir) => crate::assets::shapes_in(dir)?
+            .into_iter()
+            .find(|a| a.name == name)
+            .map(|a| a.text),
+        None => None,
+    };
+    let text = own.unwrap_or_else(|| crate::assets::document(path).to_owned());
+    Ok(Shapes::parse([(path, text.as_str())], BASE)?)
 }
 
 /// The metadata as RDF, contexts served from the bundle only. A detached crate's descriptor
