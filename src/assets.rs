@@ -23,6 +23,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/release/review.rq"),
     embed!("queries/release/audit-event.rq"),
     embed!("queries/payload.rq"),
+    embed!("queries/run-files.rq"),
     embed!("queries/preview/request.rq"),
     embed!("queries/preview/approval.rq"),
     embed!("queries/preview/files.rq"),
@@ -167,6 +168,8 @@ impl Assets {
 /// The documents of `run-crate`: the Workflow Run Crate mapping and its shapes.
 #[derive(Debug, Clone)]
 pub struct RunAssets {
+    /// `run-files.rq`: which files of the run directory are the crate's.
+    pub files: String,
     pub identify: Asset,
     pub construct: Vec<Asset>,
     /// RO-Crate 1.1's shapes and the workflow-run profile's (`shapes/run-crate/`).
@@ -179,7 +182,7 @@ pub struct RunAssets {
 }
 
 impl RunAssets {
-    /// `dirs.queries` holds `run-crate/*.rq`; `dirs.shapes` holds `*.ttl` (but for
+    /// `dirs.queries` holds `run-crate/*.rq` (and may hold `run-files.rq`); `dirs.shapes` holds `*.ttl` (but for
     /// `trecrate-release.ttl`, which is a release's) and `run-crate/*.ttl`; `dirs.contexts` the
     /// context documents by their bundled names. Without a shapes directory, the embedded
     /// `base` shapes (RO-Crate's, see [`crate::profile`]) and `shapes/run-crate/*.ttl`.
@@ -194,6 +197,7 @@ impl RunAssets {
         all_shapes.extend(set(shapes, "shapes/", "run-crate/", ".ttl")?);
         let contexts = dirs.contexts.as_deref();
         Ok(RunAssets {
+            files: optional(dirs.queries.as_deref(), "queries/", "run-files.rq")?,
             identify,
             construct,
             shapes: all_shapes,
@@ -336,7 +340,7 @@ fn one(dir: Option<&Path>, root: &str, name: &str) -> Result<String, AssetError>
 }
 
 /// As [`one`], but a directory without the document keeps the embedded one: `--queries`
-/// directories written before `payload.rq` could be replaced still work.
+/// directories written before `payload.rq` or `run-files.rq` could be replaced still work.
 fn optional(dir: Option<&Path>, root: &str, name: &str) -> Result<String, AssetError> {
     match dir {
         Some(dir) if dir.join(name).exists() => read(&dir.join(name)),

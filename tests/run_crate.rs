@@ -591,3 +591,32 @@ fn a_file_name_with_a_space_becomes_a_percent_encoded_id_and_the_crate_passes() 
         String::from_utf8_lossy(&check.stdout)
     );
 }
+
+/// Which files of the run directory are the crate's is queries/run-files.rq: files outside
+/// sapporo's layout are left out, and a --queries directory's run-files.rq can take them in.
+#[test]
+fn the_files_of_the_crate_are_those_run_files_rq_chooses() {
+    let scratch = Scratch::new("run-crate-files");
+    let dir = small_run(&scratch, "run");
+    std::fs::create_dir_all(dir.join("work")).unwrap();
+    std::fs::write(dir.join("work/intermediate.txt"), "scratch\n").unwrap();
+    let output = run_crate(&dir, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let m = metadata(&dir);
+    assert!(find(&m, "work/intermediate.txt").is_none());
+    assert!(find(&m, "outputs/counts.csv").is_some());
+
+    let queries = scratch.join("queries");
+    common::copy_dir(&common::root().join("queries"), &queries);
+    let select = std::fs::read_to_string(queries.join("run-files.rq")).unwrap();
+    let widened = select.replace(
+        "|| STRSTARTS(?path, \"outputs/\")",
+        "|| STRSTARTS(?path, \"outputs/\") || STRSTARTS(?path, \"work/\")",
+    );
+    assert_ne!(select, widened);
+    std::fs::write(queries.join("run-files.rq"), widened).unwrap();
+    let output = run_crate(&dir, &["--force", "--queries", queries.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let m = metadata(&dir);
+    assert_eq!(entity(&m, "work/intermediate.txt")["contentSize"], 8);
+}

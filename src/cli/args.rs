@@ -60,8 +60,9 @@ stderr.log as error on failure, the container image from cmd.txt), every file wi
 sha256, encoding format (EDAM for bioinformatics formats), line count, its text when small,
 and variant counts for VCF files. Anything the engine did not leave is left out, not guessed.
 
-The mapping is queries/run-crate/*.rq, checked by shapes/ro-crate-1.1.ttl and
-shapes/run-crate/*.ttl (replace them with --queries and --shapes).
+Which files are the crate's is queries/run-files.rq; the mapping is queries/run-crate/*.rq,
+checked by shapes/ro-crate-1.1.ttl and shapes/run-crate/*.ttl (replace them with --queries and
+--shapes).
 
 Exit status:
   0  the crate was written
@@ -104,7 +105,8 @@ pub struct RunCrateArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Use the SPARQL queries in DIR/run-crate/*.rq instead of the built-in ones
+    /// Use the SPARQL queries in DIR/run-crate/*.rq (and DIR/run-files.rq, if there) instead
+    /// of the built-in ones
     #[arg(
         long,
         value_name = "DIR",

@@ -121,7 +121,12 @@ pub fn run_crate(
         "reading the run directory into the triple store",
     ));
     let source = Store::new()?;
-    let loaded = run_dir::load(&source, &options.dir, options.license.as_deref())?;
+    let loaded = run_dir::load(
+        &source,
+        &options.dir,
+        options.license.as_deref(),
+        &assets.files,
+    )?;
     let base = crate_base(&loaded.run_id);
 
     on_event(Event::Stage(

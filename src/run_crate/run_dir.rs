@@ -29,6 +29,9 @@ pub enum RunDirError {
     Json { path: PathBuf, message: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The query choosing the run's files (`run-files.rq`) failed.
+    #[error("run-files.rq: {0}")]
+    Select(String),
 }
 
 /// What was loaded, for the caller's report and the archive record.
@@ -44,16 +47,6 @@ const EMBED_TEXT: u64 = 10 * 1024;
 /// How many lines of stderr.log a failed run reports as its `error`.
 const ERROR_LINES: usize = 20;
 
-/// Log and bookkeeping files at the top of a run directory, loaded when present.
-const RUN_FILES: [&str; 6] = [
-    "stdout.log",
-    "stderr.log",
-    "cmd.txt",
-    "system_logs.json",
-    "workflow_engine_params.txt",
-    "multiqc_general_stats.json",
-];
-
 /// The run id: runtime_info.json's (`info`), else the directory's name.
 fn run_id(dir: &Path, info: Option<&Value>) -> String {
     info.and_then(|info| info["run_id"].as_str().map(str::to_owned))
@@ -66,8 +59,14 @@ fn run_id(dir: &Path, info: Option<&Value>) -> String {
 }
 
 /// Writes the source graph of the run directory `dir` into `store`. `license` (an IRI)
-/// overrides the run request's `tags.license`.
-pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, RunDirError> {
+/// overrides the run request's `tags.license`; `select` (`queries/run-files.rq`) chooses
+/// which files are the crate's.
+pub fn load(
+    store: &Store,
+    dir: &Path,
+    license: Option<&str>,
+    select: &str,
+) -> Result<Loaded, RunDirError> {
     let request_path = dir.join("run_request.json");
     let bytes = read_regular(&request_path).map_err(|source| RunDirError::Request {
         path: request_path.clone(),
@@ -157,41 +156,29 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
         g.text(&run, "stderrTail", &tail);
     }
 
-    // Files: the attachments and parameters in exe/, everything under outputs/, and the
-    // run's own logs. A file listed in run_request.json or outputs.json but gone is skipped.
-    let mut paths = Vec::new();
-    for sub in ["exe", "outputs"] {
-        walk(&dir.join(sub), sub, &mut paths);
-    }
-    // Not followed if a symbolic link: a link could pull a file from outside the run
-    // directory into the crate.
-    paths.extend(
-        RUN_FILES
-            .iter()
-            .filter(|name| dir.join(name).symlink_metadata().is_ok_and(|m| m.is_file()))
-            .map(|name| (*name).to_owned()),
-    );
-    paths.sort();
+    // Files: those of run-files.rq's choosing. A file listed in run_request.json or
+    // outputs.json but gone is skipped.
+    let files = choose(dir, select)?;
     // Reading and hashing is the slow part, so the cores take the files one at a time (a few
     // large outputs must not all land on one core); the facts are then added in path order.
-    let workers = crate::parallel::workers(paths.len(), 8);
+    let workers = crate::parallel::workers(files.len(), 8);
     // A worker that stopped leaves the files it took without facts, never misplaced.
-    let facts = crate::parallel::map(&paths, workers, |_, path| FileFacts::of(&dir.join(path)));
+    let facts = crate::parallel::map(&files, workers, |_, file| FileFacts::of(dir, file));
     let mut bytes = 0;
-    for (i, (path, facts)) in paths.iter().zip(facts).enumerate() {
+    for (i, (file, facts)) in files.iter().zip(facts).enumerate() {
         let facts = facts.unwrap_or_default();
+        let path = &file.path;
         let node = g.node(&format!("files/{i}"));
         g.class(&node, "File");
         g.link(&run, "file", &node);
         g.text(&node, "path", path);
         g.text(&node, "uriPath", &uri_path(path));
-        let (stem, extension, compression) = split_name(path);
-        g.text(&node, "name", &stem);
-        if let Some(extension) = extension {
-            g.text(&node, "extension", &extension);
+        g.text(&node, "name", path.rsplit('/').next().unwrap_or(path));
+        if let Some(extension) = &file.extension {
+            g.text(&node, "extension", extension);
         }
-        if let Some(compression) = compression {
-            g.text(&node, "compression", &compression);
+        if let Some(compression) = &file.compression {
+            g.text(&node, "compression", compression);
         }
         if let Some(size) = facts.size {
             bytes += size;
@@ -248,13 +235,59 @@ pub fn load(store: &Store, dir: &Path, license: Option<&str>) -> Result<Loaded, 
         }
     }
 
-    let files = paths.len();
     g.commit()?;
     Ok(Loaded {
         run_id,
-        files,
+        files: files.len(),
         bytes,
     })
+}
+
+/// A file of the run chosen for the crate, with its name read by `run-files.rq`.
+struct RunFile {
+    path: String,
+    extension: Option<String>,
+    compression: Option<String>,
+}
+
+/// The files `select` chooses among every regular file under `dir`, in path order. Only
+/// files that are there can be chosen: a row naming another path is ignored.
+fn choose(dir: &Path, select: &str) -> Result<Vec<RunFile>, RunDirError> {
+    let mut paths = Vec::new();
+    walk(dir, "", &mut paths);
+    select_files(&paths, select)
+}
+
+/// The rows of `select` over `paths` as run:Entry facts, restricted to those paths.
+fn select_files(paths: &[String], select: &str) -> Result<Vec<RunFile>, RunDirError> {
+    let entries = Store::new()?;
+    let mut g = SourceGraph::new(&entries, vocab::RUN, "urn:trecrate:run:")?;
+    for (i, path) in paths.iter().enumerate() {
+        let entry = g.node(&format!("entries/{i}"));
+        g.class(&entry, "Entry");
+        g.text(&entry, "path", path);
+    }
+    g.commit()?;
+    let rows = crate::rdf::select::select(&entries, None, select).map_err(RunDirError::Select)?;
+    let listed: std::collections::HashSet<&String> = paths.iter().collect();
+    let text = |row: &std::collections::HashMap<String, oxigraph::model::Term>, name: &str| {
+        crate::rdf::select::text(row.get(name))
+    };
+    let mut files: Vec<RunFile> = rows
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let path = text(row, "path").filter(|p| listed.contains(p))?;
+            Some(RunFile {
+                path,
+                extension: text(row, "extension"),
+                compression: text(row, "compression"),
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    Ok(files)
 }
 
 fn read_json(path: &Path) -> Option<Value> {
@@ -345,7 +378,7 @@ fn tail(bytes: &[u8]) -> String {
     lines[lines.len().saturating_sub(ERROR_LINES)..].join("\n")
 }
 
-/// Every regular file under `dir`, as `prefix/relative/path`; symbolic links are not
+/// Every regular file under `dir`, as `prefix` + its relative path; symbolic links are not
 /// followed, so nothing outside the run directory is read.
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -358,28 +391,13 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
         let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
             continue;
         };
-        let path = format!("{prefix}/{name}");
+        let path = format!("{prefix}{name}");
         if kind.is_dir() {
-            walk(&entry.path(), &path, out);
+            walk(&entry.path(), &format!("{path}/"), out);
         } else if kind.is_file() {
             out.push(path);
         }
     }
-}
-
-/// `outputs/a.vcf.gz` -> (`a.vcf.gz`, `vcf`, `gz`): the file name, its format extension and
-/// its compression extension, lowercased.
-fn split_name(path: &str) -> (String, Option<String>, Option<String>) {
-    let name = path.rsplit('/').next().unwrap_or(path).to_owned();
-    let lower = name.to_ascii_lowercase();
-    let mut parts: Vec<&str> = lower.split('.').skip(1).collect();
-    let compression = match parts.last() {
-        Some(&last) if matches!(last, "gz" | "bgz" | "bz2" | "xz" | "zst") && parts.len() > 1 => {
-            parts.pop().map(str::to_owned)
-        }
-        _ => None,
-    };
-    (name, parts.last().map(|e| (*e).to_owned()), compression)
 }
 
 /// What could be read of one file; each fact is `None` when it could not be.
@@ -394,7 +412,8 @@ struct FileFacts {
 }
 
 impl FileFacts {
-    fn of(path: &Path) -> Self {
+    fn of(dir: &Path, chosen: &RunFile) -> Self {
+        let path = &dir.join(&chosen.path);
         let mut facts = FileFacts::default();
         let Ok(meta) = std::fs::metadata(path) else {
             return facts;
@@ -449,9 +468,8 @@ impl FileFacts {
                 facts.text = String::from_utf8(small).ok();
             }
         }
-        let (_, extension, compression) = split_name(&path.to_string_lossy());
-        if extension.as_deref() == Some("vcf") {
-            facts.vcf = VcfStats::of(path, compression.as_deref());
+        if chosen.extension.as_deref() == Some("vcf") {
+            facts.vcf = VcfStats::of(path, chosen.compression.as_deref());
         }
         facts
     }
@@ -554,17 +572,47 @@ mod tests {
     }
 
     #[test]
-    fn names_split_into_format_and_compression() {
+    fn run_files_rq_chooses_the_files_and_reads_their_names() {
+        let paths: Vec<String> = [
+            "outputs/a.VCF.gz",
+            "exe/ERR034597_1.small.fq.gz",
+            "outputs/x.gz",
+            "outputs/README",
+            "outputs/.hidden",
+            "stderr.log",
+            "run_request.json",
+            "work/tmp.txt",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let select = crate::assets::document("queries/run-files.rq");
+        let files = select_files(&paths, select).unwrap();
+        let read: Vec<(&str, Option<&str>, Option<&str>)> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.path.as_str(),
+                    f.extension.as_deref(),
+                    f.compression.as_deref(),
+                )
+            })
+            .collect();
         assert_eq!(
-            split_name("outputs/a.VCF.gz"),
-            ("a.VCF.gz".into(), Some("vcf".into()), Some("gz".into()))
+            read,
+            [
+                ("exe/ERR034597_1.small.fq.gz", Some("fq"), Some("gz")),
+                ("outputs/.hidden", Some("hidden"), None),
+                ("outputs/README", None, None),
+                ("outputs/a.VCF.gz", Some("vcf"), Some("gz")),
+                ("outputs/x.gz", Some("gz"), None),
+                ("stderr.log", Some("log"), None),
+            ]
         );
-        assert_eq!(
-            split_name("exe/ERR034597_1.small.fq.gz").1.as_deref(),
-            Some("fq")
-        );
-        assert_eq!(split_name("x.gz").1.as_deref(), Some("gz"));
-        assert_eq!(split_name("README").1, None);
+        // A row naming a file that is not there is not followed.
+        let invented = "SELECT ?path WHERE { VALUES ?path { \"../etc/passwd\" \"stderr.log\" } }";
+        let files = select_files(&paths, invented).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "stderr.log");
         assert_eq!(uri_path("outputs/a b#1.txt"), "outputs/a%20b%231.txt");
     }
 
