@@ -493,6 +493,43 @@ fn payload_checks() {
     assert_eq!(code, 0);
 }
 
+/// The payload findings say which property is wrong, and only where one is: a size or a
+/// checksum names it and the value claimed; an absent file names no property.
+#[test]
+fn payload_findings_name_the_property_and_the_claimed_value() {
+    let (_f, dir) = release("payload-properties");
+    std::fs::remove_file(dir.join("data/obj-002_v1.csv")).unwrap();
+    std::fs::write(dir.join("data/obj-003_v1.md"), "shorter").unwrap();
+    let (code, report) = validate(&[dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    let of = |check: &str, entity: &str| -> Vec<(Value, Value)> {
+        findings
+            .iter()
+            .filter(|f| f["check"] == check && f["entity"] == entity)
+            .map(|f| (f["property"].clone(), f["value"].clone()))
+            .collect()
+    };
+    assert_eq!(
+        of("Payload: data entities exist", "data/obj-002_v1.csv"),
+        [(Value::Null, Value::Null)]
+    );
+    let wrong = of("Payload: sizes and checksums match", "data/obj-003_v1.md");
+    let properties: Vec<&str> = wrong.iter().map(|(p, _)| p.as_str().unwrap()).collect();
+    assert_eq!(
+        properties,
+        ["schema:contentSize", "schema:sha256"],
+        "{wrong:?}"
+    );
+    let mut metadata = metadata(&dir);
+    let claimed = entity(&mut metadata, "data/obj-003_v1.md");
+    assert_eq!(
+        wrong[0].1,
+        claimed["contentSize"].to_string().trim_matches('"')
+    );
+    assert_eq!(wrong[1].1, claimed["sha256"]);
+}
+
 fn write_zip(path: &Path, entries: &[(&str, Vec<u8>, zip::CompressionMethod)]) {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for (name, bytes, method) in entries {
