@@ -56,6 +56,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/validate/data-entities.rq"),
     embed!("queries/ingest/record.rq"),
     embed!("shapes/payload.ttl"),
+    embed!("shapes/bagit.ttl"),
     embed!("shapes/ro-crate-1.1.ttl"),
     embed!("shapes/ro-crate-1.2.ttl"),
     embed!("shapes/run-crate/workflow-run.ttl"),
@@ -81,6 +82,7 @@ pub const NAMED: &[&str] = &[
     PROFILES_QUERY,
     PROFILE_MANIFEST,
     PAYLOAD_SHAPES,
+    BAGIT_SHAPES,
     INGEST_RECORD_QUERY,
 ];
 pub const CONFORMS_TO_QUERY: &str = "queries/validate/conforms-to.rq";
@@ -89,6 +91,7 @@ pub const INGEST_RECORD_QUERY: &str = "queries/ingest/record.rq";
 pub const PROFILES_QUERY: &str = "queries/validate/profiles.rq";
 pub const PROFILE_MANIFEST: &str = "shapes/profiles/manifest.ttl";
 pub const PAYLOAD_SHAPES: &str = "shapes/payload.ttl";
+pub const BAGIT_SHAPES: &str = "shapes/bagit.ttl";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {

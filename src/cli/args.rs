@@ -356,10 +356,13 @@ const VALIDATE_HELP: &str = "\
 Checks, without any network access:
   - the metadata as JSON: UTF-8, @context resolvable from the bundled contexts (or --context),
     every key a term or compact IRI, a flat @graph, @id and @type on every entity, unique @ids;
-  - the graph, with SHACL shapes: RO-Crate 1.1 (and 1.2 where it differs), and trecrate's own
-    release profile for crates that declare it;
+  - the graph, with SHACL shapes: RO-Crate 1.1, 1.2 and 1.3, the run-crate profiles, Workflow
+    RO-Crate, Five Safes RO-Crate (--list-profiles), trecrate's release profile;
   - the payload (unless --metadata-only): described files exist, sizes and sha256/sha512/md5
-    match, undescribed files, and nothing escapes the crate (`..`, absolute paths, symlinks).
+    match, undescribed files, and nothing escapes the crate (`..`, absolute paths, symlinks);
+  - a BagIt bag holding the crate in data/ (unless --metadata-only): bagit.txt, every manifest
+    and tag manifest entry, every payload file in every payload manifest, Payload-Oxum; its
+    findings are the `bagit` profile's.
 Profiles come from the crate's conformsTo unless --profile is given.
 
 Exit status:
@@ -370,11 +373,12 @@ Exit status:
 Examples:
   trecrate validate out/ro-crate-AR-2025-0042
   trecrate validate release.zip --level recommended --format json
+  trecrate validate bagged-crate.zip --profile five-safes-crate
   trecrate validate crate/ --context https://example.org/ctx=ctx.jsonld";
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Crate directories, .zip files, or metadata files
+    /// Crate directories, .zip files, BagIt bags (directory or zip), or metadata files
     #[arg(value_name = "CRATE", required_unless_present = "list_profiles")]
     pub crates: Vec<PathBuf>,
 

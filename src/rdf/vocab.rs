@@ -11,6 +11,8 @@ pub const RUN: &str = "https://w3id.org/trecrate/run#";
 /// What `validate` observed of a crate's payload (files, sizes, digests), which
 /// `shapes/payload.ttl` checks against the metadata.
 pub const PAYLOAD_FACTS: &str = "https://w3id.org/trecrate/payload#";
+/// What `validate` observed of a bagged crate's bag (RFC 8493), which `shapes/bagit.ttl` checks.
+pub const BAG_FACTS: &str = "https://w3id.org/trecrate/bagit#";
 /// Terms of the archive's release records (`trecrate:`), see the `archive` module.
 pub const ARCHIVE: &str = "https://w3id.org/trecrate/archive#";
 /// Terms of trecrate's own in validation reports (`trecrate:check`).

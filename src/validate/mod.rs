@@ -1,6 +1,7 @@
 //! `trecrate validate`: is this crate sound? Checks its JSON form (`form`), its graph against
 //! SHACL shapes per profile (`shacl`, `shapes/`), and its payload against its metadata.
 
+pub mod bagit;
 pub mod form;
 pub mod payload;
 pub mod reader;
@@ -175,7 +176,11 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                 checks.extend(shapes.check_names());
                 let payload = !options.metadata_only && opened.payload.is_some();
                 let payload_shapes = match payload {
-                    true => Some(payload_shapes(options)?),
+                    true => Some(observed_shapes(
+                        options,
+                        crate::assets::PAYLOAD_SHAPES,
+                        BASE,
+                    )?),
                     false => None,
                 };
                 if let Some(shapes) = &payload_shapes {
@@ -213,6 +218,11 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                 format!("not valid JSON-LD: {message}"),
             )),
         }
+    }
+    if opened.bag.is_some() && !options.metadata_only {
+        let shapes = observed_shapes(options, crate::assets::BAGIT_SHAPES, bagit::base())?;
+        checks.extend(shapes.check_names());
+        findings.extend(bagit::check(&mut opened, &shapes)?);
     }
     if profiles.is_empty() {
         profiles = with_bases(known, options.profiles.clone(), &[]);
@@ -270,7 +280,7 @@ fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
         .filter(|p| p.crate_version)
         .max()
         .map(|p| p.token.clone());
-    for finding in findings {
+    for finding in findings.iter_mut().filter(|f| f.profile.is_none()) {
         let owner = finding
             .source
             .as_deref()
@@ -337,7 +347,7 @@ fn shapes_of(
     }
     for asset in own {
         let path = format!("shapes/{}", asset.name);
-        if path == crate::assets::PAYLOAD_SHAPES {
+        if OBSERVED.contains(&path.as_str()) {
             continue;
         }
         files.entry(path).or_insert(asset.text);
@@ -348,9 +358,17 @@ fn shapes_of(
     Ok(files)
 }
 
-/// The payload shapes: the built-in ones, or the `payload.ttl` of `--shapes`.
-fn payload_shapes(options: &ValidateOptions) -> Result<Shapes, ValidateError> {
-    let path = crate::assets::PAYLOAD_SHAPES;
+/// Shapes of every crate whatever its profiles (the payload's, the bag's), not run with the
+/// profiles' because they judge facts observed of the bytes.
+const OBSERVED: [&str; 2] = [crate::assets::PAYLOAD_SHAPES, crate::assets::BAGIT_SHAPES];
+
+/// The shapes document at `path` (one of [`OBSERVED`]) parsed against `base`: the built-in one,
+/// or the one of the same name in `--shapes`.
+fn observed_shapes(
+    options: &ValidateOptions,
+    path: &'static str,
+    base: &str,
+) -> Result<Shapes, ValidateError> {
     let name = path.trim_start_matches("shapes/");
     let own = match &options.shapes {
         Some(dir) => crate::assets::shapes_in(dir)?
@@ -360,7 +378,7 @@ fn payload_shapes(options: &ValidateOptions) -> Result<Shapes, ValidateError> {
         None => None,
     };
     let text = own.unwrap_or_else(|| crate::assets::document(path).to_owned());
-    Ok(Shapes::parse([(path, text.as_str())], BASE)?)
+    Ok(Shapes::parse([(path, text.as_str())], base)?)
 }
 
 /// The metadata as RDF, contexts served from the bundle only. A detached crate's descriptor

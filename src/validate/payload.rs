@@ -5,12 +5,11 @@
 use super::reader::Opened;
 use super::{select, ValidateError, BASE};
 use crate::finding::Finding;
+use crate::rdf::digest::Digests;
 use crate::rdf::select::text;
 use crate::rdf::vocab::PAYLOAD_FACTS;
-use md5::Md5;
 use oxigraph::model::{GraphName, Literal, NamedNode, Quad, Term};
 use oxigraph::store::Store;
-use sha2::{Digest, Sha256, Sha512};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Adds to `graph` what the payload holds, for the paths the metadata names: the named graph
@@ -182,53 +181,6 @@ fn has_html5_doctype(head: &[u8]) -> bool {
     let after = &rest[doctype.len()..];
     let after = &after[after.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
     after.first() == Some(&b'>') || after.len() >= 6 && after[..6].eq_ignore_ascii_case(b"system")
-}
-
-/// The checksums a file's entity claims, computed in one pass over its bytes; only those:
-/// computing all three for every file tripled the hashing time of a sha256-only crate.
-#[derive(Default)]
-struct Digests {
-    sha256: Option<Sha256>,
-    sha512: Option<Sha512>,
-    md5: Option<Md5>,
-}
-
-impl Digests {
-    fn new<'k>(kinds: impl IntoIterator<Item = &'k str>) -> Self {
-        let mut digests = Digests::default();
-        for kind in kinds {
-            match kind {
-                "sha256" => digests.sha256 = Some(Sha256::new()),
-                "sha512" => digests.sha512 = Some(Sha512::new()),
-                _ => digests.md5 = Some(Md5::new()),
-            }
-        }
-        digests
-    }
-
-    fn update(&mut self, chunk: &[u8]) {
-        if let Some(h) = &mut self.sha256 {
-            h.update(chunk);
-        }
-        if let Some(h) = &mut self.sha512 {
-            h.update(chunk);
-        }
-        if let Some(h) = &mut self.md5 {
-            h.update(chunk);
-        }
-    }
-
-    fn finish(self) -> Vec<(&'static str, String)> {
-        let hex = |bytes: &[u8]| crate::rdf::digest::hex(bytes);
-        [
-            ("sha256", self.sha256.map(|h| hex(&h.finalize()))),
-            ("sha512", self.sha512.map(|h| hex(&h.finalize()))),
-            ("md5", self.md5.map(|h| hex(&h.finalize()))),
-        ]
-        .into_iter()
-        .filter_map(|(kind, sum)| Some((kind, sum?)))
-        .collect()
-    }
 }
 
 /// A relative `@id` as a crate path: percent-decoded, and `None` if it would leave the root.

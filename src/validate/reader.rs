@@ -1,5 +1,7 @@
 //! Opening a crate for validation: a directory, a zip read in place (never extracted), or a
 //! metadata file (attached `ro-crate-metadata.json`, or a detached `*-ro-crate-metadata.json`).
+//! A directory or zip that is a BagIt bag (RFC 8493: `bagit.txt` at its root) holds the crate
+//! in its payload directory `data/`; the bag's own files are listed beside the crate's.
 //!
 //! Nothing here follows a path out of the crate: zip entries and symbolic links that would
 //! leave the root become findings, and their content is never read.
@@ -11,6 +13,10 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 pub const METADATA: &str = "ro-crate-metadata.json";
+/// The file that makes a directory a BagIt bag (RFC 8493, section 2.1.1).
+pub const BAG_DECLARATION: &str = "bagit.txt";
+/// A bag's payload directory, where a bagged crate's root is.
+const BAG_PAYLOAD: &str = "data/";
 const DETACHED_SUFFIX: &str = "-ro-crate-metadata.json";
 
 /// A zip entry inflating more than this many times its compressed size, past 1 MiB, is treated
@@ -35,6 +41,8 @@ pub enum ReadError {
     },
     #[error("{}: not an RO-Crate: no {METADATA} at the root of the zip (nor in its single top folder)", .0.display())]
     NoMetadataInZip(PathBuf),
+    #[error("{}: a BagIt bag (it has {BAG_DECLARATION}), but not an RO-Crate: no {METADATA} in its payload directory {BAG_PAYLOAD}", .0.display())]
+    NoMetadataInBag(PathBuf),
     #[error("{}: the metadata file is {size} bytes, over the {limit}-byte limit (--max-metadata-bytes)", path.display())]
     TooLarge {
         path: PathBuf,
@@ -73,7 +81,17 @@ pub struct Opened {
     pub payload: Option<BTreeMap<String, PayloadEntry>>,
     /// Problems met while opening: escaping entries, symbolic links, zip bombs.
     pub findings: Vec<Finding>,
+    /// The bag the crate is the payload of, if it is bagged.
+    pub bag: Option<Bag>,
     content: Content,
+}
+
+/// A BagIt bag around a crate.
+pub struct Bag {
+    /// Every file of the bag, tag files and payload alike, by path from the bag's root.
+    pub files: BTreeMap<String, PayloadEntry>,
+    /// The bag's directory; `None` for a zip, whose entries are read by index.
+    root: Option<PathBuf>,
 }
 
 enum Content {
@@ -113,6 +131,25 @@ impl Opened {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
+        if meta.is_dir() && path.join(BAG_DECLARATION).is_file() {
+            let root = path.canonicalize().map_err(io(path))?;
+            let mut opened = match Self::open(&root.join(BAG_PAYLOAD), max_metadata, list_payload) {
+                Err(ReadError::NotFound(_) | ReadError::NoMetadata(_)) => {
+                    return Err(ReadError::NoMetadataInBag(path.to_owned()))
+                }
+                opened => opened?,
+            };
+            // Links are reported by the crate's listing; the bag's is for the manifests.
+            let files = match list_payload {
+                true => list_directory(&root, &mut Vec::new())?,
+                false => BTreeMap::new(),
+            };
+            opened.bag = Some(Bag {
+                files,
+                root: Some(root),
+            });
+            return Ok(opened);
+        }
         if meta.is_dir() {
             let metadata_path = path.join(METADATA);
             match std::fs::metadata(&metadata_path) {
@@ -144,6 +181,7 @@ impl Opened {
                 metadata: read_bounded(&metadata_path, max_metadata)?,
                 payload: Some(payload),
                 findings,
+                bag: None,
                 content: Content::Directory(root),
             });
         }
@@ -162,6 +200,7 @@ impl Opened {
                 metadata: read_bounded(path, max_metadata)?,
                 payload: None,
                 findings: Vec::new(),
+                bag: None,
                 content: Content::None,
             });
         }
@@ -185,9 +224,34 @@ impl Opened {
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<u64, ReadError> {
         let entry = self.payload.as_ref().and_then(|p| p.get(path)).cloned();
+        self.read(None, path, entry, limit, sink)
+    }
+
+    /// As [`Opened::read_payload`], for a file of the bag, by its path from the bag's root.
+    pub fn read_bag_file(
+        &mut self,
+        path: &str,
+        limit: Option<u64>,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, ReadError> {
+        let bag = self.bag.as_ref();
+        let entry = bag.and_then(|b| b.files.get(path)).cloned();
+        let root = bag.and_then(|b| b.root.clone());
+        self.read(root, path, entry, limit, sink)
+    }
+
+    /// Reads `entry` at `path`, from the directory `root` if given, else from the crate's.
+    fn read(
+        &mut self,
+        root: Option<PathBuf>,
+        path: &str,
+        entry: Option<PayloadEntry>,
+        limit: Option<u64>,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, ReadError> {
         let mut reader: Box<dyn Read + '_> = match (&mut self.content, entry) {
-            (Content::Directory(root), Some(_)) => {
-                let file = root.join(path);
+            (Content::Directory(crate_root), Some(_)) => {
+                let file = root.as_ref().unwrap_or(crate_root).join(path);
                 Box::new(File::open(&file).map_err(io(&file))?)
             }
             (
@@ -365,28 +429,45 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
         }
         entries.push((raw, i, size));
     }
-    // The metadata at the root, or inside a single top-level folder that holds everything.
-    let prefix = if entries.iter().any(|(n, _, _)| n == METADATA) {
-        String::new()
-    } else {
-        let tops: std::collections::BTreeSet<&str> = entries
+    // The metadata (or a bag's declaration) at the root, or inside a single top-level folder
+    // that holds everything.
+    let tops: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|(n, _, _)| n.split_once('/').map(|(t, _)| t))
+        .collect();
+    let single = (tops.len() == 1 && entries.iter().all(|(n, _, _)| n.contains('/')))
+        .then(|| tops.iter().next().map(|t| format!("{t}/")))
+        .flatten();
+    let holds = |prefix: &str, name: &str| {
+        entries
             .iter()
-            .filter_map(|(n, _, _)| n.split_once('/').map(|(t, _)| t))
-            .collect();
-        let single = (tops.len() == 1 && entries.iter().all(|(n, _, _)| n.contains('/')))
-            .then(|| tops.iter().next().map(|t| format!("{t}/")))
-            .flatten();
-        match single {
-            Some(p)
-                if entries
-                    .iter()
-                    .any(|(n, _, _)| *n == format!("{p}{METADATA}")) =>
-            {
-                p
-            }
-            _ => return Err(ReadError::NoMetadataInZip(path.to_owned())),
-        }
+            .any(|(n, _, _)| n.strip_prefix(prefix) == Some(name))
     };
+    let top = |name: &str| match &single {
+        _ if holds("", name) => Some(String::new()),
+        Some(p) if holds(p, name) => Some(p.clone()),
+        _ => None,
+    };
+    let bag_prefix = top(BAG_DECLARATION);
+    let prefix = match (&bag_prefix, top(METADATA)) {
+        (Some(bag), _) => format!("{bag}{BAG_PAYLOAD}"),
+        (None, Some(p)) => p,
+        (None, None) => return Err(ReadError::NoMetadataInZip(path.to_owned())),
+    };
+    let bag = bag_prefix.map(|bag| Bag {
+        files: entries
+            .iter()
+            .filter_map(|(name, index, size)| {
+                let relative = name.strip_prefix(&bag)?;
+                let entry = PayloadEntry {
+                    size: *size,
+                    index: Some(*index),
+                };
+                Some((relative.to_owned(), entry))
+            })
+            .collect(),
+        root: None,
+    });
     let mut payload = BTreeMap::new();
     let mut metadata_index = None;
     for (name, index, size) in entries {
@@ -405,7 +486,10 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
         );
     }
     let Some((index, size)) = metadata_index else {
-        return Err(ReadError::NoMetadataInZip(path.to_owned()));
+        return Err(match bag {
+            Some(_) => ReadError::NoMetadataInBag(path.to_owned()),
+            None => ReadError::NoMetadataInZip(path.to_owned()),
+        });
     };
     if size > max_metadata {
         return Err(ReadError::TooLarge {
@@ -426,6 +510,7 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
         metadata,
         payload: Some(payload),
         findings,
+        bag,
         content: Content::Zip {
             path: path.to_owned(),
             archive: Box::new(archive),
