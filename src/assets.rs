@@ -46,6 +46,7 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/run-crate/statistics.rq"),
     embed!("queries/validate/conforms-to.rq"),
     embed!("queries/validate/profiles.rq"),
+    embed!("queries/validate/profile-crate.rq"),
     embed!("shapes/profiles/manifest.ttl"),
     embed!("shapes/profiles/five-safes-crate-0.4.ttl"),
     embed!("shapes/profiles/process-run-crate-0.5.ttl"),
@@ -80,6 +81,7 @@ pub const NAMED: &[&str] = &[
     CONFORMS_TO_QUERY,
     DATA_ENTITIES_QUERY,
     PROFILES_QUERY,
+    PROFILE_CRATE_QUERY,
     PROFILE_MANIFEST,
     PAYLOAD_SHAPES,
     BAGIT_SHAPES,
@@ -89,6 +91,7 @@ pub const CONFORMS_TO_QUERY: &str = "queries/validate/conforms-to.rq";
 pub const DATA_ENTITIES_QUERY: &str = "queries/validate/data-entities.rq";
 pub const INGEST_RECORD_QUERY: &str = "queries/ingest/record.rq";
 pub const PROFILES_QUERY: &str = "queries/validate/profiles.rq";
+pub const PROFILE_CRATE_QUERY: &str = "queries/validate/profile-crate.rq";
 pub const PROFILE_MANIFEST: &str = "shapes/profiles/manifest.ttl";
 pub const PAYLOAD_SHAPES: &str = "shapes/payload.ttl";
 pub const BAGIT_SHAPES: &str = "shapes/bagit.ttl";

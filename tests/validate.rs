@@ -1150,6 +1150,90 @@ fn validate_shapes_replace_a_profile_s_file_of_the_same_name_and_add_the_others(
     );
 }
 
+/// A Profile Crate (RO-Crate 1.2 profiles.md) in DIR: its validation ResourceDescriptor's SHACL
+/// file is checked, findings name the profile's @id, and what it is a profile of comes along.
+#[test]
+fn validate_profile_crate_checks_its_shacl_and_names_it_as_profile() {
+    let (f, dir) = release("profile-crate");
+    let profile = f.scratch.join("keywords-profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let id = "https://example.org/profiles/keywords/1.0";
+    let metadata = |artifact: &str, format: &str| {
+        json!({
+            "@context": "https://w3id.org/ro/crate/1.2/context",
+            "@graph": [
+                {"@id": "ro-crate-metadata.json", "@type": "CreativeWork",
+                 "conformsTo": {"@id": "https://w3id.org/ro/crate/1.2"}, "about": {"@id": id}},
+                {"@id": id, "@type": ["Dataset", "Profile"], "name": "Keywords profile",
+                 "isProfileOf": {"@id": "https://w3id.org/ro/crate/1.2"},
+                 "hasPart": [{"@id": "index.html"}, {"@id": artifact}],
+                 "hasResource": [{"@id": "#validation"}]},
+                {"@id": "index.html", "@type": "File", "encodingFormat": "text/html"},
+                {"@id": artifact, "@type": "File", "encodingFormat": format},
+                {"@id": "#validation", "@type": "ResourceDescriptor",
+                 "hasRole": {"@id": "http://www.w3.org/ns/dx/prof/role/validation"},
+                 "hasArtifact": {"@id": artifact}}
+            ]
+        })
+    };
+    write_metadata(&profile, &metadata("shapes/keywords.ttl", "text/turtle"));
+    std::fs::create_dir_all(profile.join("shapes")).unwrap();
+    std::fs::write(
+        profile.join("shapes/keywords.ttl"),
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix schema: <http://schema.org/> .\n\
+         <#Files> a sh:NodeShape ; sh:name \"Keywords: every file\" ; sh:targetClass schema:MediaObject ;\n\
+           sh:property [ sh:path schema:keywords ; sh:minCount 1 ; sh:message \"keywords please\" ] .\n",
+    )
+    .unwrap();
+    let with = |profile: &Path| {
+        validate(&[
+            dir.to_str().unwrap(),
+            "--profile-crate",
+            profile.to_str().unwrap(),
+        ])
+    };
+    let (code, report) = with(&profile);
+    assert_eq!(code, 1, "{report:#}");
+    let ours: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "Keywords: every file")
+        .collect();
+    assert!(!ours.is_empty(), "{report:#}");
+    assert!(ours.iter().all(|f| f["profile"] == id), "{ours:#?}");
+    // isProfileOf ro-crate-1.2: its shapes are checked too.
+    let checked: Vec<&str> = report["profile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(checked.contains(&"ro-crate-1.2"), "{checked:?}");
+
+    // Offline: a validation resource elsewhere is an error that says so, before any crate.
+    write_metadata(
+        &profile,
+        &metadata("https://example.org/shapes.ttl", "text/turtle"),
+    );
+    let refused = |profile: &Path, says: &str| {
+        let output = trecrate(&[
+            "validate",
+            dir.to_str().unwrap(),
+            "--profile-crate",
+            profile.to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(stderr(&output).contains(says), "{}", stderr(&output));
+    };
+    refused(&profile, "fetches nothing");
+    // No SHACL among its validation resources.
+    write_metadata(&profile, &metadata("shapes/keywords.shex", "text/shex"));
+    refused(&profile, "no SHACL resource");
+    // Not a Profile Crate at all.
+    refused(&dir, "not a Profile");
+}
+
 /// A crate directory of `metadata` with the files `files` (path, bytes).
 fn crate_of(scratch: &Scratch, name: &str, metadata: Value, files: &[(&str, &[u8])]) -> PathBuf {
     let dir = scratch.join(name);

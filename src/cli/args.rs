@@ -422,6 +422,12 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE|DIR")]
     pub shapes: Option<PathBuf>,
 
+    /// A profile of your own as an RO-Crate 1.2 Profile Crate in DIR (repeatable): its
+    /// ResourceDescriptors of role validation name the SHACL files (text/turtle) checked, and
+    /// its isProfileOf the profiles checked with them; findings name its @id as profile
+    #[arg(long, value_name = "DIR")]
+    pub profile_crate: Vec<PathBuf>,
+
     #[command(flatten)]
     pub tre_namespace: TreNamespaceArg,
 }

@@ -11,6 +11,7 @@ use trecrate::finding::Level;
 use trecrate::jsonld::contexts::{ContextError, Contexts};
 use trecrate::release::load::Publisher;
 use trecrate::run_crate::RunCrateOptions;
+use trecrate::validate::profile_crate::ProfileCrate;
 use trecrate::validate::{Profile, ProfileError, Profiles, ValidateOptions};
 use trecrate::ReleaseOptions;
 
@@ -34,6 +35,8 @@ pub enum SettingsError {
     Contexts(#[from] ContextError),
     #[error(transparent)]
     Profiles(#[from] ProfileError),
+    #[error(transparent)]
+    ProfileCrate(#[from] trecrate::validate::profile_crate::ProfileCrateError),
 }
 
 /// The archive's location: `--store`, `TRECRATE_STORE`, or the default under the home.
@@ -138,14 +141,21 @@ pub fn validate(args: &ValidateArgs) -> Result<ValidateOptions, SettingsError> {
         })?;
         profiles.push(profile.clone());
     }
+    let contexts = Contexts::with_files(&args.context)?;
+    let profile_crates = args
+        .profile_crate
+        .iter()
+        .map(|dir| ProfileCrate::read(dir, &contexts, known))
+        .collect::<Result<_, _>>()?;
     Ok(ValidateOptions {
         profiles,
         metadata_only: args.metadata_only,
-        contexts: Contexts::with_files(&args.context)?,
+        contexts,
         max_metadata_bytes: args.max_metadata_bytes,
         skip_checks: args.skip_check.clone(),
         tre_namespace: tre_namespace(args.tre_namespace.clone())?,
         shapes: args.shapes.clone(),
+        profile_crates,
     })
 }
 

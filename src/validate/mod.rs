@@ -4,6 +4,7 @@
 pub mod bagit;
 pub mod form;
 pub mod payload;
+pub mod profile_crate;
 pub mod reader;
 pub mod report;
 pub mod streaming;
@@ -45,6 +46,8 @@ pub struct ValidateOptions {
     /// A directory of shapes: one named like a profile's shapes file replaces it, the
     /// others are checked as well.
     pub shapes: Option<PathBuf>,
+    /// Profiles the user brings as Profile Crates: checked with the crate's own.
+    pub profile_crates: Vec<profile_crate::ProfileCrate>,
 }
 
 impl Default for ValidateOptions {
@@ -58,6 +61,7 @@ impl Default for ValidateOptions {
             skip_checks: Vec::new(),
             tre_namespace: crate::rdf::vocab::TRE.to_owned(),
             shapes: None,
+            profile_crates: Vec::new(),
         }
     }
 }
@@ -169,6 +173,9 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                 if profiles.is_empty() {
                     profiles = declared.clone();
                 }
+                for brought in &options.profile_crates {
+                    profiles.extend(brought.builds_on.iter().cloned());
+                }
                 profiles = with_bases(known, profiles, &declared);
                 let files = shapes_of(&profiles, options)?;
                 let shapes =
@@ -227,7 +234,7 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     if profiles.is_empty() {
         profiles = with_bases(known, options.profiles.clone(), &[]);
     }
-    attribute(&mut findings, &profiles, known);
+    attribute(&mut findings, &profiles, known, &options.profile_crates);
     if opened.metadata_name != reader::METADATA {
         for f in &mut findings {
             if f.entity == reader::METADATA {
@@ -273,7 +280,12 @@ fn with_bases(known: &Profiles, mut profiles: Vec<Profile>, declared: &[Profile]
 
 /// Each finding gets the profile whose check it is: the one owning its shapes document, or,
 /// for the checks of every version (JSON form, payload), the RO-Crate version checked.
-fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
+fn attribute(
+    findings: &mut [Finding],
+    profiles: &[Profile],
+    known: &Profiles,
+    brought: &[profile_crate::ProfileCrate],
+) {
     let base = profiles
         .iter()
         .flat_map(|p| known.closure(p))
@@ -281,11 +293,16 @@ fn attribute(findings: &mut [Finding], profiles: &[Profile], known: &Profiles) {
         .max()
         .map(|p| p.token.clone());
     for finding in findings.iter_mut().filter(|f| f.profile.is_none()) {
-        let owner = finding
-            .source
-            .as_deref()
+        let source = finding.source.as_deref();
+        let owner = source
             .and_then(|source| known.owning(source))
-            .map(|p| p.token.clone());
+            .map(|p| p.token.clone())
+            .or_else(|| {
+                brought
+                    .iter()
+                    .find(|c| c.shapes.iter().any(|a| Some(a.name.as_str()) == source))
+                    .map(|c| c.id.clone())
+            });
         finding.profile = owner.or_else(|| {
             // A user's own shapes (`--shapes`) are theirs: named by their file. The payload
             // shapes are RO-Crate's, whatever its version.
@@ -351,6 +368,9 @@ fn shapes_of(
             continue;
         }
         files.entry(path).or_insert(asset.text);
+    }
+    for asset in options.profile_crates.iter().flat_map(|c| &c.shapes) {
+        files.insert(asset.name.clone(), asset.text.clone());
     }
     for text in files.values_mut() {
         *text = in_tre_namespace(text, &options.tre_namespace).into_owned();
@@ -494,14 +514,23 @@ pub(crate) fn select(
 /// The known profiles the crate names in `conformsTo`.
 fn declared_profiles(graph: &Store, known: &Profiles) -> Result<Vec<Profile>, ValidateError> {
     let rows = select(graph, crate::assets::CONFORMS_TO_QUERY)?;
+    Ok(named_profiles(&rows, "profile", known))
+}
+
+/// The known profiles the IRIs of `variable` in `rows` name, each once.
+fn named_profiles(
+    rows: &[HashMap<String, Term>],
+    variable: &str,
+    known: &Profiles,
+) -> Vec<Profile> {
     let mut profiles: Vec<Profile> = rows
         .iter()
-        .filter_map(|r| match r.get("profile") {
+        .filter_map(|r| match r.get(variable) {
             Some(Term::NamedNode(n)) => known.named_by(n.as_str()).cloned(),
             _ => None,
         })
         .collect();
     profiles.sort();
     profiles.dedup();
-    Ok(profiles)
+    profiles
 }
