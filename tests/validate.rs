@@ -1202,6 +1202,11 @@ fn validate_profile_crate_checks_its_shacl_and_names_it_as_profile() {
         .collect();
     assert!(!ours.is_empty(), "{report:#}");
     assert!(ours.iter().all(|f| f["profile"] == id), "{ours:#?}");
+    assert_eq!(
+        ours[0]["check_id"],
+        format!("{id}/keywords-every-file"),
+        "{ours:#?}"
+    );
     // isProfileOf ro-crate-1.2: its shapes are checked too.
     let checked: Vec<&str> = report["profile"]
         .as_array()

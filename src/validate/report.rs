@@ -24,6 +24,9 @@ struct JsonFinding<'a> {
     /// The profile whose check this is (`process-run-crate-0.5`).
     profile: Option<&'a str>,
     check: &'a str,
+    /// `profile/check-name` (`ro-crate-1.1/root-data-entity`): the check's name is data (a
+    /// shape's `sh:name`), unique within its profile, and stays when messages are reworded.
+    check_id: String,
     message: &'a str,
     entity: &'a str,
     property: Option<&'a str>,
@@ -84,6 +87,7 @@ pub fn json(reports: &[CrateReport], level: Level) -> String {
                     severity: f.level,
                     profile: f.profile.as_deref(),
                     check: &f.check,
+                    check_id: check_id(f),
                     message: &f.message,
                     entity: &f.entity,
                     property: f.property.as_deref(),
@@ -99,6 +103,25 @@ pub fn json(reports: &[CrateReport], level: Level) -> String {
         serde_json::to_string_pretty(&docs)
     };
     text.unwrap_or_default() + "\n"
+}
+
+/// A finding's stable id: its profile and its check's name, lowercased, each run of other
+/// characters than letters and digits one `-` (`Payload: data entities exist` is
+/// `payload-data-entities-exist`).
+pub fn check_id(finding: &Finding) -> String {
+    let mut slug = String::new();
+    for c in finding.check.chars() {
+        if c.is_alphanumeric() {
+            slug.extend(c.to_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    match &finding.profile {
+        Some(profile) => format!("{profile}/{slug}"),
+        None => slug.to_owned(),
+    }
 }
 
 /// Grouped by crate, profile and severity; each finding says what, where, and what to do.
@@ -316,4 +339,33 @@ fn property_iri(property: &str) -> Option<oxigraph::model::NamedNode> {
         .contains("://")
         .then(|| NamedNode::new(property).ok())
         .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_ids_are_the_profile_and_the_name_in_lowercase_words() {
+        let mut finding = Finding::new(
+            Level::Required,
+            "Payload: data entities exist",
+            "a.txt",
+            None,
+            None,
+            "the file is described but not in the crate".into(),
+        );
+        assert_eq!(check_id(&finding), "payload-data-entities-exist");
+        finding.profile = Some("ro-crate-1.2".into());
+        finding.check = "SoftwareApplication or ComputerLanguage (1.2)".into();
+        assert_eq!(
+            check_id(&finding),
+            "ro-crate-1.2/softwareapplication-or-computerlanguage-1-2"
+        );
+        finding.check = "Five Safes: a CheckValue's `actionStatus`".into();
+        assert_eq!(
+            check_id(&finding),
+            "ro-crate-1.2/five-safes-a-checkvalue-s-actionstatus"
+        );
+    }
 }
