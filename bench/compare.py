@@ -9,7 +9,11 @@ uncompressed (--deflate-level 0). --smoke runs 100 files once (CI).
 For each case: `trecrate release` against ro-crate-py writing the equivalent crate (hashing
 with hashlib, since it does not hash), and `trecrate validate` (with checksums, and
 --metadata-only) against `rocrate-validator validate -p ro-crate-1.1 -l required` on trecrate's
-crate, offline with its cache seeded from the bundled contexts. Wall and CPU time are medians
+crate, offline with its cache seeded from the bundled contexts. Then a profile row: a synthetic
+workflow run directory with as many outputs becomes a Workflow Run Crate (`trecrate run-crate`),
+validated with `--profile workflow-run-crate` (which brings Process Run Crate, Workflow RO-Crate
+and RO-Crate 1.1) against `rocrate-validator -p workflow-run-crate -l required`.
+Wall and CPU time are medians
 of the runs, peak RSS their maximum (wait4's ru_maxrss). The machine's limits are measured in
 the same run: `openssl dgst -sha256` on a file in page cache, and `zip -0` / `zip -6` on the
 10,000-file tree; with --large, the disk's write rate too (`dd`, 2 GiB, flushed).
@@ -64,6 +68,32 @@ def large_export(work):
     template["objects"] = objects
     (export_dir / "release.json").write_text(json.dumps(template))
     return export_dir
+
+
+def synthetic_run(work, n):
+    """A sapporo-style workflow run directory with n small CSV outputs."""
+    run = work / f"run-{n}"
+    if (run / "run_request.json").exists():
+        return run
+    shutil.rmtree(run, ignore_errors=True)
+    (run / "exe").mkdir(parents=True)
+    (run / "outputs").mkdir()
+    (run / "run_request.json").write_text(json.dumps({
+        "workflow_params": {"reads": {"class": "File", "path": "reads.csv"}, "threads": 4},
+        "workflow_type": "CWL", "workflow_type_version": "v1.2",
+        "workflow_engine": "cwltool", "workflow_engine_version": "3.1.0",
+        "workflow_url": "wf.cwl", "tags": {"license": "https://spdx.org/licenses/CC-BY-4.0"},
+        "workflow_attachment": [{"filename": "wf.cwl"}, {"filename": "reads.csv"}]}))
+    (run / "runtime_info.json").write_text(json.dumps({"run_id": f"bench-{n}"}))
+    (run / "exe" / "wf.cwl").write_text("cwlVersion: v1.2\nclass: Workflow\n")
+    (run / "exe" / "reads.csv").write_text("read,count\nr1,4\n")
+    for i in range(n):
+        (run / "outputs" / f"table_{i:06}.csv").write_text(f"row,value\n{i},{i * 7}\n" * 100)
+    for name, text in [("state.txt", "COMPLETE"), ("exit_code.txt", "0"),
+                       ("start_time.txt", "2026-12-01T09:00:00Z"), ("end_time.txt", "2026-12-01T09:30:00Z"),
+                       ("stdout.log", "{}"), ("stderr.log", "INFO done")]:
+        (run / name).write_text(text + "\n")
+    return run
 
 
 def median_of(argv, runs, ok_codes=(0,), before=lambda: None):
@@ -206,6 +236,16 @@ def main():
             r = median_of([str(VENV / "rocrate-validator"), "-y", "validate", "--offline", "--cache-path",
                            str(cache), "-p", "ro-crate-1.1", "-l", "required", str(crate)], 1, ok_codes=(0, 1))
             rows.append((f"{n} files", "validate", "rocrate-validator", *r, r[0] / v[0]))
+        run = synthetic_run(work, n)
+        subprocess.run([trecrate, "run-crate", str(run), "--quiet", "--force"], check=True,
+                       stdout=subprocess.DEVNULL)
+        profile = "workflow-run-crate"
+        v = median_of([trecrate, "validate", "--profile", profile, str(run)], runs)
+        rows.append((f"{n} files", f"validate {profile}", "trecrate", *v, None))
+        if n <= 10000:
+            r = median_of([str(VENV / "rocrate-validator"), "-y", "validate", "--offline", "--cache-path",
+                           str(cache), "-p", profile, "-l", "required", str(run)], 1, ok_codes=(0, 1))
+            rows.append((f"{n} files", f"validate {profile}", "rocrate-validator", *r, r[0] / v[0]))
 
     tree = synthetic_export(work, 100 if smoke else 10000) / "quarantine"
     limits = machine_limits(work, tree)
@@ -258,10 +298,10 @@ def main():
 
     delete_outputs(work)
 
-    print(f"\n{'case':<11} {'operation':<25} {'tool':<18} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'Python / trecrate':>18}")
+    print(f"\n{'case':<11} {'operation':<32} {'tool':<18} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'Python / trecrate':>18}")
     for case, op, tool, wall, cpu, rss, ratio in rows:
         shown = f"{ratio:.1f}x" if ratio else ""
-        print(f"{case:<11} {op:<25} {tool:<18} {wall:>8.3f} {cpu:>8.3f} {rss:>8.0f} {shown:>18}")
+        print(f"{case:<11} {op:<32} {tool:<18} {wall:>8.3f} {cpu:>8.3f} {rss:>8.0f} {shown:>18}")
     print(f"\n{'machine limit':<40} {'MB/s':>8} {'of openssl':>11}")
     for name, rate in limits.items():
         print(f"{name:<40} {rate:>8.0f} {rate / limits['openssl sha256']:>11.0%}")
