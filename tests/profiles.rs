@@ -477,3 +477,33 @@ fn list_profiles_names_each_with_its_spec_and_bases() {
         stderr(&unknown)
     );
 }
+
+/// Workflow RO-Crate 1.0: the descriptor's `conformsTo` "SHOULD be an array that contains at
+/// least https://w3id.org/ro/crate/1.1 and https://w3id.org/workflowhub/workflow-ro-crate/1.0";
+/// RO-Crate 1.1 asks for the RO-Crate permalink among them, not for it alone.
+#[test]
+fn the_descriptor_may_conform_to_a_profile_beside_ro_crate() {
+    let descriptor = |report: &Value| {
+        findings(report)
+            .into_iter()
+            .filter(|(_, check, _)| check == "RO-Crate Metadata Descriptor")
+            .count()
+    };
+    let (_, report) = validate(
+        &corpus("profiles/workflow-roc"),
+        &["--metadata-only", "--level", "recommended"],
+    );
+    assert_eq!(descriptor(&report), 0, "{report:#}");
+    let scratch = Scratch::new("descriptor-conforms-to");
+    let dir = variant(&scratch, "workflow-roc", |m| {
+        let graph = m["@graph"].as_array_mut().unwrap();
+        let metadata = graph
+            .iter_mut()
+            .find(|e| e["@id"] == "ro-crate-metadata.json")
+            .unwrap();
+        metadata["conformsTo"] =
+            json!({"@id": "https://w3id.org/workflowhub/workflow-ro-crate/1.0"});
+    });
+    let (_, report) = validate(&dir, &["--metadata-only", "--level", "recommended"]);
+    assert_eq!(descriptor(&report), 1, "{report:#}");
+}
