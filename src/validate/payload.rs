@@ -13,13 +13,16 @@ use oxigraph::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Adds to `graph` what the payload holds, for the paths the metadata names: the named graph
-/// [`PAYLOAD_FACTS`]`facts`, which [`check`] removes. (Added here, on the thread that reads the
-/// payload: inserting 40,000 facts took 70 ms, the profile shapes run meanwhile.) Every file of the payload has its `pf:filePath` and `pf:size`; a
-/// directory a data entity names has its `pf:directoryPath` when it is there; each data
-/// entity `pf:describes` the file path its `@id` names (`pf:describesDirectory` for a Dataset,
-/// `pf:names` for an `@id` that is not a URI reference and so not in the graph, `pf:outsideRoot`
-/// for one that would leave the crate). A file is hashed only with the algorithms its entities
-/// claim: computing all three for every file tripled the hashing time of a sha256-only crate.
+/// [`PAYLOAD_FACTS`]`facts`, which [`check`] removes. Every file of the payload has its
+/// `pf:filePath` and `pf:size`; a directory a data entity names has its `pf:directoryPath` when
+/// it is there; each data entity `pf:describes` the file path its `@id` names
+/// (`pf:describesDirectory` for a Dataset, `pf:names` for an `@id` that is not a URI reference
+/// and so not in the graph, `pf:outsideRoot` for one that would leave the crate).
+///
+/// The facts are inserted here, on the thread that reads the payload, while the profile shapes
+/// run: inserting 40,000 of them took 70 ms. A file is hashed only with the algorithms its
+/// entities claim: computing all three for every file tripled the hashing time of a crate that
+/// claims sha256 alone.
 pub fn observe(
     graph: &Store,
     opened: &mut Opened,
