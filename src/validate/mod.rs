@@ -9,6 +9,7 @@ pub mod reader;
 pub mod report;
 pub mod streaming;
 
+use crate::assets::Asset;
 use crate::finding::{Finding, Level};
 use crate::jsonld::contexts::Contexts;
 pub use crate::profile::{Profile, ProfileError, Profiles, RELEASE_PROFILE};
@@ -164,6 +165,8 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
         ));
     }
     let known = Profiles::builtin()?;
+    // The files of `--shapes`, read once, when shapes are first needed.
+    let mut own: Option<Vec<Asset>> = None;
     let mut profiles = options.profiles.clone();
     let mut loaded = None;
     if form.contexts_resolved {
@@ -177,17 +180,14 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
                     profiles.extend(brought.builds_on.iter().cloned());
                 }
                 profiles = with_bases(known, profiles, &declared);
-                let files = shapes_of(&profiles, options)?;
+                let own = own.insert(own_shapes(options)?);
+                let files = shapes_of(&profiles, options, own);
                 let shapes =
                     Shapes::parse(files.iter().map(|(n, t)| (n.as_str(), t.as_ref())), BASE)?;
                 checks.extend(shapes.check_names());
                 let payload = !options.metadata_only && opened.payload.is_some();
                 let payload_shapes = match payload {
-                    true => Some(observed_shapes(
-                        options,
-                        crate::assets::PAYLOAD_SHAPES,
-                        BASE,
-                    )?),
+                    true => Some(observed_shapes(own, crate::assets::PAYLOAD_SHAPES, BASE)?),
                     false => None,
                 };
                 if let Some(shapes) = &payload_shapes {
@@ -227,7 +227,11 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
         }
     }
     if opened.bag.is_some() && !options.metadata_only {
-        let shapes = observed_shapes(options, crate::assets::BAGIT_SHAPES, bagit::base())?;
+        let own = match own {
+            Some(own) => own,
+            None => own_shapes(options)?,
+        };
+        let shapes = observed_shapes(&own, crate::assets::BAGIT_SHAPES, bagit::base())?;
         checks.extend(shapes.check_names());
         findings.extend(bagit::check(&mut opened, &shapes)?);
     }
@@ -344,30 +348,23 @@ fn without_null_base(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The shapes documents of `profiles`, each once, by name, in the TRE's namespace; with
-/// `options.shapes`, its files replace the built-in ones of the same name and add the others.
+/// `own` (the files of `--shapes`), they replace the built-in ones of the same name and add the
+/// others.
 fn shapes_of(
     profiles: &[Profile],
     options: &ValidateOptions,
-) -> Result<BTreeMap<String, String>, ValidateError> {
+    own: &[Asset],
+) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
-    let own = match &options.shapes {
-        Some(dir) => crate::assets::shapes_in(dir)?,
-        None => Vec::new(),
-    };
     for path in profiles.iter().flat_map(|p| p.shapes.iter()) {
-        let name = path.trim_start_matches("shapes/");
-        let text = match own.iter().find(|a| a.name == name) {
-            Some(asset) => asset.text.clone(),
-            None => crate::assets::document(path).to_owned(),
-        };
-        files.insert(path.clone(), text);
+        files.insert(path.clone(), shapes_text(own, path));
     }
     for asset in own {
         let path = format!("shapes/{}", asset.name);
         if OBSERVED.contains(&path.as_str()) {
             continue;
         }
-        files.entry(path).or_insert(asset.text);
+        files.entry(path).or_insert_with(|| asset.text.clone());
     }
     for asset in options.profile_crates.iter().flat_map(|c| &c.shapes) {
         files.insert(asset.name.clone(), asset.text.clone());
@@ -375,7 +372,24 @@ fn shapes_of(
     for text in files.values_mut() {
         *text = in_tre_namespace(text, &options.tre_namespace).into_owned();
     }
-    Ok(files)
+    files
+}
+
+/// The shapes files of `--shapes`, read once per crate.
+fn own_shapes(options: &ValidateOptions) -> Result<Vec<Asset>, ValidateError> {
+    Ok(match &options.shapes {
+        Some(dir) => crate::assets::shapes_in(dir)?,
+        None => Vec::new(),
+    })
+}
+
+/// The built-in shapes document at `path`, or the one of `own` with its file name.
+fn shapes_text(own: &[Asset], path: &str) -> String {
+    let name = path.trim_start_matches("shapes/");
+    match own.iter().find(|a| a.name == name) {
+        Some(asset) => asset.text.clone(),
+        None => crate::assets::document(path).to_owned(),
+    }
 }
 
 /// Shapes of every crate whatever its profiles (the payload's, the bag's), not run with the
@@ -383,21 +397,9 @@ fn shapes_of(
 const OBSERVED: [&str; 2] = [crate::assets::PAYLOAD_SHAPES, crate::assets::BAGIT_SHAPES];
 
 /// The shapes document at `path` (one of [`OBSERVED`]) parsed against `base`: the built-in one,
-/// or the one of the same name in `--shapes`.
-fn observed_shapes(
-    options: &ValidateOptions,
-    path: &'static str,
-    base: &str,
-) -> Result<Shapes, ValidateError> {
-    let name = path.trim_start_matches("shapes/");
-    let own = match &options.shapes {
-        Some(dir) => crate::assets::shapes_in(dir)?
-            .into_iter()
-            .find(|a| a.name == name)
-            .map(|a| a.text),
-        None => None,
-    };
-    let text = own.unwrap_or_else(|| crate::assets::document(path).to_owned());
+/// or the one of the same name in `--shapes` (`own`).
+fn observed_shapes(own: &[Asset], path: &'static str, base: &str) -> Result<Shapes, ValidateError> {
+    let text = shapes_text(own, path);
     Ok(Shapes::parse([(path, text.as_str())], base)?)
 }
 
