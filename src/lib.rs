@@ -10,6 +10,7 @@
 pub mod archive;
 pub mod assets;
 pub mod event;
+pub mod file;
 pub mod finding;
 pub mod jsonld;
 pub mod parallel;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// Top-level modules by layer, lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["rdf"],
+    &["rdf", "file"],
     &["assets", "event", "finding", "parallel"],
     &["jsonld", "profile", "shacl", "shape", "storage"],
     &["validate"],

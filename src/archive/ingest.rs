@@ -280,7 +280,7 @@ fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
     if !path.is_file() || !path.to_string_lossy().ends_with(".zip") {
         return Ok(None);
     }
-    let (sha256, size) = crate::rdf::digest::sha256_of(std::fs::File::open(path)?)?;
+    let (sha256, size) = crate::rdf::digest::sha256_of(crate::file::open_regular(path)?)?;
     Ok(Some(ZipRecord {
         location: std::fs::canonicalize(path)?.display().to_string(),
         sha256,

@@ -143,7 +143,7 @@ pub struct AuditEvent {
 impl Export {
     /// Reads and checks an export file.
     pub fn from_path(path: &Path) -> Result<Self, ExportError> {
-        let bytes = std::fs::read(path).map_err(|source| ExportError::Read {
+        let bytes = crate::file::read_regular(path).map_err(|source| ExportError::Read {
             path: path.to_owned(),
             source,
         })?;

@@ -36,13 +36,20 @@ pub enum QuarantineError {
     },
     #[error("{field}: {path:?} is not a regular file")]
     NotAFile { field: String, path: String },
+    /// A fifo, socket or device where an approved file should be: the quarantine's fault,
+    /// not the export's, and never opened, since reading it could block forever.
+    #[error("{field}: {path:?} in the quarantine is not a regular file (a fifo, socket or device); it was not read")]
+    Special { field: String, path: String },
 }
 
 impl QuarantineError {
     /// A path of the export that is missing or unsafe is the export's fault; a quarantine
     /// root that cannot be opened is the invocation's (README: exit 2).
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, QuarantineError::Root { .. })
+        !matches!(
+            self,
+            QuarantineError::Root { .. } | QuarantineError::Special { .. }
+        )
     }
 }
 
@@ -125,6 +132,12 @@ fn resolve_in(root: &Path, field: &str, path: &str) -> Result<PathBuf, Quarantin
             path: path.to_owned(),
             resolved,
             root: root.to_owned(),
+        });
+    }
+    if !is_file && !resolved.is_dir() {
+        return Err(QuarantineError::Special {
+            field: field.to_owned(),
+            path: path.to_owned(),
         });
     }
     if !is_file {

@@ -32,6 +32,9 @@ pub enum RunDirError {
     /// The query choosing the run's files (`run-files.rq`) failed.
     #[error("run-files.rq: {0}")]
     Select(String),
+    /// A fifo, socket or device: reading it could block forever, so the run is refused.
+    #[error("{}: not a regular file; a run directory holds files and directories only", .0.display())]
+    NotRegular(PathBuf),
 }
 
 /// What was loaded, for the caller's report and the archive record.
@@ -254,7 +257,7 @@ struct RunFile {
 /// files that are there can be chosen: a row naming another path is ignored.
 fn choose(dir: &Path, select: &str) -> Result<Vec<RunFile>, RunDirError> {
     let mut paths = Vec::new();
-    walk(dir, "", &mut paths);
+    walk(dir, "", &mut paths)?;
     select_files(&paths, select)
 }
 
@@ -303,7 +306,7 @@ fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
             "a symbolic link, which is not followed",
         ));
     }
-    std::fs::read(path)
+    crate::file::read_regular(path)
 }
 
 /// A JSON string, number or boolean as text; `None` for null, objects and arrays.
@@ -380,9 +383,9 @@ fn tail(bytes: &[u8]) -> String {
 
 /// Every regular file under `dir`, as `prefix` + its relative path; symbolic links are not
 /// followed, so nothing outside the run directory is read.
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), RunDirError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return Ok(());
     };
     for entry in entries.flatten() {
         let Ok(kind) = entry.file_type() else {
@@ -393,11 +396,14 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
         };
         let path = format!("{prefix}{name}");
         if kind.is_dir() {
-            walk(&entry.path(), &format!("{path}/"), out);
+            walk(&entry.path(), &format!("{path}/"), out)?;
         } else if kind.is_file() {
             out.push(path);
+        } else if !kind.is_symlink() {
+            return Err(RunDirError::NotRegular(entry.path()));
         }
     }
+    Ok(())
 }
 
 /// What could be read of one file; each fact is `None` when it could not be.
@@ -425,7 +431,7 @@ impl FileFacts {
             .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| crate::rdf::timestamp::Timestamp::from_epoch(d.as_secs() as i64))
             .map(|t| t.as_str().to_owned());
-        let Ok(mut file) = std::fs::File::open(path) else {
+        let Ok(mut file) = crate::file::open_regular(path) else {
             return facts;
         };
         let mut hasher = Sha256::new();
@@ -487,7 +493,7 @@ pub struct VcfStats {
 
 impl VcfStats {
     fn of(path: &Path, compression: Option<&str>) -> Option<Self> {
-        let file = std::fs::File::open(path).ok()?;
+        let file = crate::file::open_regular(path).ok()?;
         let reader: Box<dyn BufRead> = match compression {
             None => Box::new(std::io::BufReader::new(file)),
             // bgzip writes many gzip members: all are read.

@@ -54,7 +54,7 @@ impl ProfileCrate {
             message,
         };
         let read = |file: &str| {
-            std::fs::read(dir.join(file)).map_err(|source| ProfileCrateError::Read {
+            crate::file::read_regular(&dir.join(file)).map_err(|source| ProfileCrateError::Read {
                 dir: dir.to_owned(),
                 file: file.to_owned(),
                 source,

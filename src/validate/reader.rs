@@ -127,6 +127,9 @@ impl Opened {
     /// took a twentieth of a metadata-only validation).
     pub fn open(path: &Path, max_metadata: u64, list_payload: bool) -> Result<Self, ReadError> {
         let meta = std::fs::metadata(path).map_err(|_| ReadError::NotFound(path.to_owned()))?;
+        if !meta.is_dir() && !meta.is_file() {
+            return Err(io(path)(crate::file::not_regular()));
+        }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -205,7 +208,7 @@ impl Opened {
             });
         }
         let mut magic = [0u8; 4];
-        let is_zip = File::open(path)
+        let is_zip = crate::file::open_regular(path)
             .and_then(|mut f| f.read_exact(&mut magic))
             .is_ok()
             && &magic == b"PK\x03\x04";
@@ -252,7 +255,7 @@ impl Opened {
         let mut reader: Box<dyn Read + '_> = match (&mut self.content, entry) {
             (Content::Directory(crate_root), Some(_)) => {
                 let file = root.as_ref().unwrap_or(crate_root).join(path);
-                Box::new(File::open(&file).map_err(io(&file))?)
+                Box::new(crate::file::open_regular(&file).map_err(io(&file))?)
             }
             (
                 Content::Zip {
@@ -304,7 +307,7 @@ fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
             limit,
         });
     }
-    std::fs::read(path).map_err(io(path))
+    crate::file::read_regular(path).map_err(io(path))
 }
 
 fn escape_finding(entity: &str, message: String) -> Finding {
@@ -365,7 +368,10 @@ fn list_directory(
                 if !kind.is_symlink() {
                     pending.push(path);
                 }
-            } else if meta.is_file() {
+            } else if !meta.is_file() {
+                // A fifo or device could not be read to its end: refused, never opened.
+                return Err(io(&path)(crate::file::not_regular()));
+            } else {
                 files.insert(
                     relative,
                     PayloadEntry {
@@ -384,7 +390,7 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(io(path))?;
+    let file = crate::file::open_regular(path).map_err(io(path))?;
     let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     let mut findings = Vec::new();
     let mut entries: Vec<(String, usize, u64)> = Vec::new();

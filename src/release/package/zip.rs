@@ -160,7 +160,7 @@ pub(super) fn prepare(
     options: SimpleFileOptions,
 ) -> Result<Prepared, PackageError> {
     let mut bytes = Vec::with_capacity(file.size as usize + 1);
-    File::open(&file.source)
+    crate::file::open_regular(&file.source)
         .and_then(|f| f.take(file.size + 1).read_to_end(&mut bytes))
         .map_err(io(&file.source))?;
     let zip_error = |source| PackageError::Zip {
@@ -190,7 +190,7 @@ pub(super) fn stream<W: Write + std::io::Seek>(
         || PathBuf::from(&file.crate_path),
         |dir| dir.join(&file.crate_path),
     );
-    let mut input = File::open(&file.source).map_err(io(&file.source))?;
+    let mut input = crate::file::open_regular(&file.source).map_err(io(&file.source))?;
     let mut output = match crate_dir {
         Some(_) => Some(File::create(&target).map_err(io(&target))?),
         None => None,
