@@ -75,6 +75,17 @@ fn refused_naming(output: &Output, code: i32, file: &str, what: &str) {
     assert!(!err.contains("panicked"), "{what}: {err}");
 }
 
+fn release(f: &Fixture) -> Command {
+    let mut c = command();
+    c.args(["release", "--quiet"])
+        .arg(&f.export)
+        .arg("--quarantine")
+        .arg(&f.quarantine)
+        .arg("--out")
+        .arg(&f.out);
+    c
+}
+
 /// A released crate directory to tamper with.
 fn released(name: &str) -> (Fixture, std::path::PathBuf) {
     let f = Fixture::new(name);
@@ -140,14 +151,7 @@ fn a_special_file_in_the_inputs_of_a_release_is_refused() {
             .map(|file| make(kind, file))
             .collect();
         let what = format!("release with {kind}s in the quarantine");
-        let mut c = command();
-        c.args(["release", "--quiet"])
-            .arg(&f.export)
-            .arg("--quarantine")
-            .arg(&f.quarantine)
-            .arg("--out")
-            .arg(&f.out);
-        let output = bounded(c, &what);
+        let output = bounded(release(&f), &what);
         refused_naming(&output, 2, "obj-", &what);
         assert!(!f.out.exists(), "{what}: left {}", f.out.display());
     }
@@ -155,14 +159,7 @@ fn a_special_file_in_the_inputs_of_a_release_is_refused() {
     let f = Fixture::new("hostile-fifo-export");
     std::fs::remove_file(&f.export).unwrap();
     mkfifo(&f.export);
-    let mut c = command();
-    c.args(["release", "--quiet"])
-        .arg(&f.export)
-        .arg("--quarantine")
-        .arg(&f.quarantine)
-        .arg("--out")
-        .arg(&f.out);
-    let output = bounded(c, "release of a fifo export");
+    let output = bounded(release(&f), "release of a fifo export");
     refused_naming(&output, 2, "release.json", "release of a fifo export");
 }
 
