@@ -193,3 +193,134 @@ fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// Writes a zip of `entries` in order with Python's zipfile, which (unlike the zip crate)
+/// writes two entries of one name when asked.
+fn python_zip(path: &Path, entries: &[(String, Vec<u8>)]) {
+    let dir = path.with_extension("entries");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut listing = String::new();
+    for (i, (name, bytes)) in entries.iter().enumerate() {
+        std::fs::write(dir.join(i.to_string()), bytes).unwrap();
+        listing.push_str(&format!("{name}\n"));
+    }
+    let script = "import sys, zipfile, warnings\n\
+        warnings.simplefilter('ignore')\n\
+        names = open(sys.argv[2]).read().splitlines()\n\
+        with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n\
+        \x20   for i, n in enumerate(names):\n\
+        \x20       z.writestr(n, open(sys.argv[3] + '/' + str(i), 'rb').read())\n";
+    std::fs::write(dir.join("names"), listing).unwrap();
+    let status = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .arg(dir.join("names"))
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The entries of a released crate directory, metadata first.
+fn entries_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut entries = vec![(
+        "ro-crate-metadata.json".to_owned(),
+        std::fs::read(dir.join("ro-crate-metadata.json")).unwrap(),
+    )];
+    for file in walk_files(dir) {
+        let name = file
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if name != "ro-crate-metadata.json" {
+            entries.push((name, std::fs::read(&file).unwrap()));
+        }
+    }
+    entries
+}
+
+fn findings(output: &Output) -> Vec<serde_json::Value> {
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("not a JSON report: {}", stderr(output)));
+    report["findings"].as_array().unwrap().clone()
+}
+
+fn has_finding(findings: &[serde_json::Value], check: &str, entity: &str, text: &str) -> bool {
+    findings.iter().any(|f| {
+        f["severity"] == "REQUIRED"
+            && f["check"] == check
+            && f["entity"] == entity
+            && f["message"].as_str().unwrap_or("").contains(text)
+    })
+}
+
+#[test]
+fn a_zip_with_two_entries_of_one_name_fails_and_is_not_ingested() {
+    let (f, dir) = released("hostile-duplicate");
+    let mut entries = entries_of(&dir);
+    let real = entries
+        .iter()
+        .position(|(n, _)| n == "data/obj-001_v2.csv")
+        .unwrap();
+    // The forgery first, the real file last: a reader taking the first entry gets the forgery.
+    entries.insert(1, (entries[real].0.clone(), b"forged,bytes\n".to_vec()));
+    let zip = f.scratch.join("forged.zip");
+    python_zip(&zip, &entries);
+    let output = trecrate(&[&"validate", &zip, &"--format", &"json"], "validate");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let found = findings(&output);
+    assert!(
+        has_finding(
+            &found,
+            "Payload: zip entries are unique",
+            "data/obj-001_v2.csv",
+            "duplicate entry"
+        ),
+        "{found:#?}"
+    );
+    let mut c = command();
+    c.env_remove("TRECRATE_NO_STORE")
+        .arg("ingest")
+        .arg(&zip)
+        .arg("--store")
+        .arg(f.scratch.join("store"));
+    let output = bounded(c, "ingest");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("refused"), "{}", stderr(&output));
+
+    // Without the forgery the same zip passes: the finding is the duplicate's.
+    entries.remove(1);
+    python_zip(&zip, &entries);
+    let output = trecrate(&[&"validate", &zip], "validate the sound zip");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn a_bombed_metadata_entry_is_a_zip_bomb_finding() {
+    let (f, dir) = released("hostile-metadata-bomb");
+    let mut entries = entries_of(&dir);
+    // Valid JSON still: an empty object and 64 MiB of blanks, which deflate 1,028 times.
+    entries[0].1 = b"{}".to_vec();
+    entries[0].1.extend(std::iter::repeat_n(b' ', 64 << 20));
+    let zip = f.scratch.join("bomb.zip");
+    python_zip(&zip, &entries);
+    let output = trecrate(&[&"validate", &zip, &"--format", &"json"], "validate");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let found = findings(&output);
+    assert!(
+        has_finding(
+            &found,
+            "Payload: zip entries are not zip bombs",
+            "ro-crate-metadata.json",
+            "inflates"
+        ),
+        "{found:#?}"
+    );
+    let ratio = found
+        .iter()
+        .find_map(|f| f["message"].as_str()?.strip_prefix("inflates "))
+        .and_then(|m| m.split('x').next()?.parse::<u64>().ok())
+        .unwrap();
+    assert!(ratio > 1000, "{found:#?}");
+}

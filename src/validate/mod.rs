@@ -114,9 +114,10 @@ const FORM_CHECKS: [&str; 8] = [
 ];
 
 /// The payload checks made while reading it; the others are `shapes/payload.ttl`'s.
-const PAYLOAD_CHECKS: [&str; 2] = [
+const PAYLOAD_CHECKS: [&str; 3] = [
     "Payload: paths stay inside the crate",
     "Payload: zip entries are not zip bombs",
+    "Payload: zip entries are unique",
 ];
 
 pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, ValidateError> {
@@ -137,6 +138,18 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     let start = Instant::now();
     let mut opened = Opened::open(path, options.max_metadata_bytes, !options.metadata_only)?;
     let mut findings = std::mem::take(&mut opened.findings);
+    let known = Profiles::builtin()?;
+    if opened.metadata_withheld {
+        // The opening's findings say why there is nothing more to check.
+        let checks = PAYLOAD_CHECKS.iter().map(|s| s.to_string()).collect();
+        let profiles = with_bases(known, options.profiles.clone(), &[]);
+        let report = report(path, &opened, findings, checks, profiles, options, start);
+        return Ok(Checked {
+            report,
+            graph: None,
+            metadata: opened.metadata,
+        });
+    }
     let mut checks: BTreeSet<String> = FORM_CHECKS.iter().map(|s| s.to_string()).collect();
 
     // The JSON form is checked on one core while the other loads the JSON-LD; the graph is
@@ -164,7 +177,6 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
             "the saved metadata should not set @base to null (RO-Crate's relative-uris appendix); its relative @ids were read against the crate root, as they are meant".into(),
         ));
     }
-    let known = Profiles::builtin()?;
     // The files of `--shapes`, read once, when shapes are first needed.
     let mut own: Option<Vec<Asset>> = None;
     let mut profiles = options.profiles.clone();
@@ -238,6 +250,25 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     if profiles.is_empty() {
         profiles = with_bases(known, options.profiles.clone(), &[]);
     }
+    Ok(Checked {
+        report: report(path, &opened, findings, checks, profiles, options, start),
+        graph: loaded,
+        metadata: opened.metadata,
+    })
+}
+
+/// The report of the findings on the crate at `path`: each finding with its profile, those of
+/// skipped checks left out, in order.
+fn report(
+    path: &Path,
+    opened: &Opened,
+    mut findings: Vec<Finding>,
+    mut checks: BTreeSet<String>,
+    profiles: Vec<Profile>,
+    options: &ValidateOptions,
+    start: Instant,
+) -> CrateReport {
+    let known = Profiles::builtin().expect("parsed before any check ran");
     attribute(&mut findings, &profiles, known, &options.profile_crates);
     if opened.metadata_name != reader::METADATA {
         for f in &mut findings {
@@ -250,17 +281,13 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
     checks.retain(|c| !options.skip_checks.contains(c));
     findings.sort();
     findings.dedup();
-    Ok(Checked {
-        report: CrateReport {
-            crate_path: path.display().to_string(),
-            profiles,
-            findings,
-            checks,
-            duration_ms: start.elapsed().as_millis(),
-        },
-        graph: loaded,
-        metadata: opened.metadata,
-    })
+    CrateReport {
+        crate_path: path.display().to_string(),
+        profiles,
+        findings,
+        checks,
+        duration_ms: start.elapsed().as_millis(),
+    }
 }
 
 /// `profiles`, with the crate's RO-Crate version (from `declared`, else the default) when none

@@ -83,6 +83,9 @@ pub struct Opened {
     pub findings: Vec<Finding>,
     /// The bag the crate is the payload of, if it is bagged.
     pub bag: Option<Bag>,
+    /// The metadata entry of a zip was not read, being a zip bomb: `metadata` is empty and
+    /// `findings` says why.
+    pub metadata_withheld: bool,
     content: Content,
 }
 
@@ -185,6 +188,7 @@ impl Opened {
                 payload: Some(payload),
                 findings,
                 bag: None,
+                metadata_withheld: false,
                 content: Content::Directory(root),
             });
         }
@@ -204,6 +208,7 @@ impl Opened {
                 payload: None,
                 findings: Vec::new(),
                 bag: None,
+                metadata_withheld: false,
                 content: Content::None,
             });
         }
@@ -385,6 +390,48 @@ fn list_directory(
     Ok(files)
 }
 
+/// A finding for each name that more than one entry of a zip has: readers disagree on which
+/// of them is the file (some take the first, some the last), so bytes nobody checked could be
+/// the ones a user gets.
+fn duplicate_entries(names: &[String]) -> Vec<Finding> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in names {
+        *count.entry(name).or_default() += 1;
+    }
+    count
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(name, n)| {
+            Finding::new(
+                Level::Required,
+                "Payload: zip entries are unique",
+                name,
+                None,
+                Some(format!("{n} entries")),
+                format!("duplicate entry: the zip holds {n} entries of this name, and readers disagree on which one is the file; only the last was checked"),
+            )
+        })
+        .collect()
+}
+
+/// The name of every entry of the zip's central directory at `start`, duplicates included
+/// (APPNOTE 4.3.12: a fixed 46-byte header, then the name, extra field and comment).
+fn central_directory_names(path: &Path, start: u64) -> std::io::Result<Vec<String>> {
+    use std::io::{BufReader, Seek, SeekFrom};
+    let mut file = BufReader::new(crate::file::open_regular(path)?);
+    file.seek(SeekFrom::Start(start))?;
+    let mut names = Vec::new();
+    let mut header = [0u8; 46];
+    while file.read_exact(&mut header).is_ok() && header[..4] == [0x50, 0x4b, 0x01, 0x02] {
+        let field = |at: usize| u16::from_le_bytes([header[at], header[at + 1]]);
+        let mut name = vec![0u8; field(28) as usize];
+        file.read_exact(&mut name)?;
+        file.seek_relative(i64::from(field(30)) + i64::from(field(32)))?;
+        names.push(String::from_utf8_lossy(&name).into_owned());
+    }
+    Ok(names)
+}
+
 fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
     let zip_error = |source| ReadError::Zip {
         path: path.to_owned(),
@@ -394,6 +441,8 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
     let mut archive = zip::ZipArchive::new(file).map_err(zip_error)?;
     let mut findings = Vec::new();
     let mut entries: Vec<(String, usize, u64)> = Vec::new();
+    // Bombs are never read, but a bombed metadata entry is still where the crate is.
+    let mut bombs: Vec<(String, usize, u64)> = Vec::new();
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(zip_error)?;
         let raw = entry
@@ -431,9 +480,16 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
                 Some(format!("{size} bytes from {compressed}")),
                 format!("inflates {}x; it was not read", size / compressed.max(1)),
             ));
+            bombs.push((raw, i, size));
             continue;
         }
         entries.push((raw, i, size));
+    }
+    if archive.has_duplicate_names() {
+        // The zip crate keeps one entry per name (the last); the central directory has all.
+        let names =
+            central_directory_names(path, archive.central_directory_start()).map_err(io(path))?;
+        findings.extend(duplicate_entries(&names));
     }
     // The metadata (or a bag's declaration) at the root, or inside a single top-level folder
     // that holds everything.
@@ -447,6 +503,7 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
     let holds = |prefix: &str, name: &str| {
         entries
             .iter()
+            .chain(&bombs)
             .any(|(n, _, _)| n.strip_prefix(prefix) == Some(name))
     };
     let top = |name: &str| match &single {
@@ -491,6 +548,20 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
             },
         );
     }
+    let withheld = bombs
+        .iter()
+        .any(|(n, _, _)| n.strip_prefix(&prefix) == Some(METADATA));
+    if withheld {
+        return Ok(Opened {
+            metadata_name: METADATA.into(),
+            metadata: Vec::new(),
+            payload: Some(payload),
+            findings,
+            bag,
+            metadata_withheld: true,
+            content: Content::None,
+        });
+    }
     let Some((index, size)) = metadata_index else {
         return Err(match bag {
             Some(_) => ReadError::NoMetadataInBag(path.to_owned()),
@@ -517,6 +588,7 @@ fn open_zip(path: &Path, max_metadata: u64) -> Result<Opened, ReadError> {
         payload: Some(payload),
         findings,
         bag,
+        metadata_withheld: false,
         content: Content::Zip {
             path: path.to_owned(),
             archive: Box::new(archive),
