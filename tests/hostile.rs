@@ -240,19 +240,22 @@ fn entries_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
     entries
 }
 
-fn findings(output: &Output) -> Vec<serde_json::Value> {
+/// The findings of validating `zip`, which must fail with a REQUIRED finding of `check` on
+/// `entity` whose message has `text`.
+fn fails_with(zip: &Path, check: &str, entity: &str, text: &str) -> Vec<serde_json::Value> {
+    let output = trecrate(&[&"validate", &zip, &"--format", &"json"], "validate");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| panic!("not a JSON report: {}", stderr(output)));
-    report["findings"].as_array().unwrap().clone()
-}
-
-fn has_finding(findings: &[serde_json::Value], check: &str, entity: &str, text: &str) -> bool {
-    findings.iter().any(|f| {
+        .unwrap_or_else(|_| panic!("not a JSON report: {}", stderr(&output)));
+    let found = report["findings"].as_array().unwrap().clone();
+    let matches = |f: &serde_json::Value| {
         f["severity"] == "REQUIRED"
             && f["check"] == check
             && f["entity"] == entity
             && f["message"].as_str().unwrap_or("").contains(text)
-    })
+    };
+    assert!(found.iter().any(matches), "{found:#?}");
+    found
 }
 
 #[test]
@@ -267,17 +270,11 @@ fn a_zip_with_two_entries_of_one_name_fails_and_is_not_ingested() {
     entries.insert(1, (entries[real].0.clone(), b"forged,bytes\n".to_vec()));
     let zip = f.scratch.join("forged.zip");
     python_zip(&zip, &entries);
-    let output = trecrate(&[&"validate", &zip, &"--format", &"json"], "validate");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let found = findings(&output);
-    assert!(
-        has_finding(
-            &found,
-            "Payload: zip entries are unique",
-            "data/obj-001_v2.csv",
-            "duplicate entry"
-        ),
-        "{found:#?}"
+    fails_with(
+        &zip,
+        "Payload: zip entries are unique",
+        "data/obj-001_v2.csv",
+        "duplicate entry",
     );
     let mut c = command();
     c.env_remove("TRECRATE_NO_STORE")
@@ -305,17 +302,11 @@ fn a_bombed_metadata_entry_is_a_zip_bomb_finding() {
     entries[0].1.extend(std::iter::repeat_n(b' ', 64 << 20));
     let zip = f.scratch.join("bomb.zip");
     python_zip(&zip, &entries);
-    let output = trecrate(&[&"validate", &zip, &"--format", &"json"], "validate");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let found = findings(&output);
-    assert!(
-        has_finding(
-            &found,
-            "Payload: zip entries are not zip bombs",
-            "ro-crate-metadata.json",
-            "inflates"
-        ),
-        "{found:#?}"
+    let found = fails_with(
+        &zip,
+        "Payload: zip entries are not zip bombs",
+        "ro-crate-metadata.json",
+        "inflates",
     );
     let ratio = found
         .iter()
