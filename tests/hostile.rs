@@ -315,3 +315,108 @@ fn a_bombed_metadata_entry_is_a_zip_bomb_finding() {
         .unwrap();
     assert!(ratio > 1000, "{found:#?}");
 }
+
+fn archive_of_one(name: &str) -> common::Archive {
+    let archive = common::Archive::new(name);
+    let released = archive.release(common::EXAMPLES[0], &[]);
+    assert!(released.status.success(), "{}", stderr(&released));
+    archive
+}
+
+fn serve(archive: &common::Archive, bind: &str) -> Command {
+    let mut c = command();
+    c.args(["serve", "--store"])
+        .arg(archive.store())
+        .args(["--bind", bind]);
+    c
+}
+
+/// One `ASK {}` from 127.0.0.1, which must be answered within `deadline`.
+fn ask(port: u16, deadline: Duration) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(deadline)).unwrap();
+    stream.set_write_timeout(Some(deadline)).unwrap();
+    stream
+        .write_all(b"GET /query?query=ASK%7B%7D HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .unwrap_or_else(|e| panic!("no answer within {deadline:?}: {e}; got {answer:?}"));
+    answer
+}
+
+#[test]
+fn idle_connections_neither_stall_the_endpoint_nor_stay_open() {
+    use std::io::{Read, Write};
+    let archive = archive_of_one("hostile-idle");
+    let port = common::free_port();
+    let _server = common::Server::start(serve(&archive, &format!("127.0.0.1:{port}")), port);
+
+    // 500 connections from another loopback address: half send nothing, half the start of a
+    // request line.
+    let target: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let opened = Instant::now();
+    let mut idle: Vec<std::net::TcpStream> = (0..500)
+        .map(|i| {
+            let socket =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket
+                .bind(&std::net::SocketAddr::from(([127, 0, 0, 2], 0)).into())
+                .unwrap();
+            socket.connect(&target.into()).unwrap();
+            let mut stream: std::net::TcpStream = socket.into();
+            if i % 2 == 1 {
+                stream.write_all(b"GET /qu").unwrap();
+            }
+            stream
+        })
+        .collect();
+
+    // Others are still answered, at once.
+    let answer = ask(port, Duration::from_secs(1));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("true"), "{answer}");
+
+    // Each idle connection is closed: at once with a 503 beyond the peer's share, else by the
+    // header timeout (10 s).
+    let mut turned_away = 0;
+    for stream in &mut idle {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut got = Vec::new();
+        match stream.read_to_end(&mut got) {
+            Ok(_) => {}
+            // A reset is a close too.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!(
+                "an idle connection still open after {:?}: {e}",
+                opened.elapsed()
+            ),
+        }
+        if got.starts_with(b"HTTP/1.1 503") {
+            turned_away += 1;
+        }
+    }
+    assert!(opened.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        turned_away,
+        500 - 32,
+        "one peer holds at most 32 connections"
+    );
+    // And the endpoint still answers.
+    assert!(ask(port, Duration::from_secs(1)).starts_with("HTTP/1.1 200"));
+}
+
+#[test]
+fn a_refused_bind_claims_nothing() {
+    let archive = archive_of_one("hostile-bind");
+    let port = common::free_port();
+    let output = bounded(serve(&archive, &format!("0.0.0.0:{port}")), "serve 0.0.0.0");
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("without a token"), "{err}");
+    assert!(!err.contains("serving"), "{err}");
+}

@@ -6,17 +6,32 @@
 //! bound, so an archive is never exposed to the network by accident.
 
 use crate::archive::query::{Answer, Format, Limits, QueryError};
-use oxhttp::model::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use oxhttp::model::{Body, Method, Request, Response, StatusCode};
-use oxhttp::Server;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, Method, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use oxigraph::store::Store;
-use std::io::Read;
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// Largest request body read: queries are text, not data.
-const MAX_BODY: u64 = 1 << 20;
+const MAX_BODY: usize = 1 << 20;
+/// How long a client has to send a request's head, and how long an idle keep-alive connection
+/// is kept: a connection that sends nothing, or half a request line, is closed after it.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to send the body its head announced.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections one peer address may hold open at once, so that one client cannot take them all.
+pub const MAX_PER_PEER: usize = 32;
+/// Connections held open at once, all peers together: below the usual limit of 1024 open files.
+const MAX_CONNECTIONS: usize = 512;
+/// Threads evaluating queries at once; more wait their turn.
+const QUERY_THREADS: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -39,12 +54,16 @@ pub enum ServeError {
     },
 }
 
-/// Serves until the process is stopped.
-pub fn serve(
+/// A bound endpoint, not yet answering: the caller may say where it listens first, knowing
+/// that the options were accepted and the address taken.
+pub struct Listening {
+    listener: std::net::TcpListener,
     store: Store,
     options: ServeOptions,
-    log: impl Fn(&str) + Send + Sync + 'static,
-) -> Result<(), ServeError> {
+}
+
+/// Checks the options and takes the address; nothing is served until [`Listening::run`].
+pub fn bind(store: Store, options: ServeOptions) -> Result<Listening, ServeError> {
     if options.token.as_deref() == Some("") {
         return Err(ServeError::EmptyToken);
     }
@@ -53,36 +72,204 @@ pub fn serve(
     }
     let addr = options.bind;
     let bind = |source| ServeError::Bind { addr, source };
-    // Bound here first so that a taken port is reported before the banner.
-    drop(std::net::TcpListener::bind(addr).map_err(bind)?);
-    let server = Server::new(move |request| {
-        let start = Instant::now();
-        let response = handle(&store, &options, request);
-        log(&format!(
-            "{} {} -> {} ({:.1} ms)",
-            request.method(),
-            request.uri().path(),
-            response.status().as_u16(),
-            start.elapsed().as_secs_f64() * 1000.0
-        ));
-        response
+    let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+    listener.set_nonblocking(true).map_err(bind)?;
+    Ok(Listening {
+        listener,
+        store,
+        options,
     })
-    .bind(addr)
-    .with_global_timeout(Duration::from_secs(300))
-    .with_max_concurrent_connections(64);
-    let running = server.spawn().map_err(bind)?;
-    running.join().map_err(bind)
+}
+
+impl Listening {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the process is stopped. Each connection is a task, not a thread, so idle
+    /// ones cost little; queries are evaluated on a bounded pool of threads.
+    pub fn run(self, log: impl Fn(&str) + Send + Sync + 'static) -> Result<(), ServeError> {
+        let addr = self.options.bind;
+        let failed = |source| ServeError::Bind { addr, source };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_io()
+            .enable_time()
+            .max_blocking_threads(QUERY_THREADS)
+            .build()
+            .map_err(failed)?;
+        let state = Arc::new(State {
+            store: self.store,
+            options: self.options,
+            log: Box::new(log),
+            peers: Mutex::new(HashMap::new()),
+        });
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(self.listener).map_err(failed)?;
+            loop {
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    // Out of file descriptors, or a connection reset before it was taken:
+                    // the listener itself is sound, so it goes on after a breath.
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let Some(admitted) = Admitted::new(&state, peer.ip()) else {
+                    tokio::spawn(turn_away(stream));
+                    continue;
+                };
+                tokio::spawn(connection(Arc::clone(&state), stream, admitted));
+            }
+        })
+    }
+}
+
+struct State {
+    store: Store,
+    options: ServeOptions,
+    log: Box<dyn Fn(&str) + Send + Sync>,
+    /// Open connections by peer address.
+    peers: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection counted against its peer's share and the total, until dropped.
+struct Admitted {
+    state: Arc<State>,
+    peer: IpAddr,
+}
+
+impl Admitted {
+    fn new(state: &Arc<State>, peer: IpAddr) -> Option<Self> {
+        let mut peers = state.peers.lock().unwrap_or_else(|e| e.into_inner());
+        let total: usize = peers.values().sum();
+        let mine = peers.entry(peer).or_default();
+        if *mine >= MAX_PER_PEER || total >= MAX_CONNECTIONS {
+            return None;
+        }
+        *mine += 1;
+        Some(Admitted {
+            state: Arc::clone(state),
+            peer,
+        })
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let mut peers = self.state.peers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = peers.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                peers.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// Answers a connection over its share with 503 and closes it, giving up if the client does
+/// not take the answer within a second.
+async fn turn_away(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    const MESSAGE: &str =
+        "too many connections open, from this address or in all: try again later\n";
+    let busy = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nRetry-After: 10\r\nConnection: close\r\n\r\n{MESSAGE}",
+        MESSAGE.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(busy.as_bytes())).await;
+}
+
+/// Serves the requests of one connection. The head of each must arrive within
+/// [`HEADER_TIMEOUT`] (hyper's timer runs from the moment a request is awaited, so it is the
+/// keep-alive idle timeout too); a connection open longer than twice the query timeout plus a
+/// minute, as a client that never reads its answer would keep it, is closed.
+async fn connection(state: Arc<State>, stream: tokio::net::TcpStream, admitted: Admitted) {
+    let query_timeout = state
+        .options
+        .limits
+        .timeout
+        .unwrap_or(Duration::from_secs(300));
+    let lifetime = query_timeout * 2 + Duration::from_secs(60);
+    let service = hyper::service::service_fn(move |request| respond(Arc::clone(&state), request));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(true);
+    let served = http.serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(lifetime, served).await;
+    drop(admitted);
+}
+
+type Body = Full<Bytes>;
+
+async fn respond(
+    state: Arc<State>,
+    request: hyper::Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let start = Instant::now();
+    let (head, incoming) = request.into_parts();
+    let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(incoming, MAX_BODY).collect())
+        .await
+    {
+        Err(_) => Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body did not arrive in time\n",
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is over 1 MiB\n",
+        )),
+        Ok(Err(e)) => Err(text(
+            StatusCode::BAD_REQUEST,
+            &format!("cannot read the body: {e}\n"),
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    };
+    let (method, path) = (head.method.clone(), head.uri.path().to_owned());
+    let response = match body {
+        Err(response) => response,
+        Ok(body) => {
+            let request = Request {
+                method: head.method,
+                uri: head.uri,
+                headers: head.headers,
+                body: body.to_vec(),
+            };
+            let worker = Arc::clone(&state);
+            tokio::task::spawn_blocking(move || handle(&worker.store, &worker.options, &request))
+                .await
+                .unwrap_or_else(|_| {
+                    text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error: the query's thread stopped unexpectedly\n",
+                    )
+                })
+        }
+    };
+    (state.log)(&format!(
+        "{method} {path} -> {} ({:.1} ms)",
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64() * 1000.0
+    ));
+    Ok(response)
+}
+
+/// A request as the routes see it, its body read.
+pub struct Request {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 /// Answers one HTTP request.
-pub fn handle(
-    store: &Store,
-    options: &ServeOptions,
-    request: &mut Request<Body>,
-) -> Response<Body> {
+pub fn handle(store: &Store, options: &ServeOptions, request: &Request) -> Response<Body> {
     if let Some(token) = &options.token {
         let presented = request
-            .headers()
+            .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
@@ -98,15 +285,15 @@ pub fn handle(
             return response;
         }
     }
-    match (request.method().clone(), request.uri().path()) {
+    match (request.method.clone(), request.uri.path()) {
         (Method::GET, "/") => text(StatusCode::OK, HOME),
         (_, "/update") => refuse_update(),
         (Method::GET, "/query") => {
-            answer_form(store, options, request.uri().query().unwrap_or(""), request)
+            answer_form(store, options, request.uri.query().unwrap_or(""), request)
         }
         (Method::POST, "/query") => {
             let content_type = request
-                .headers()
+                .headers
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
@@ -115,16 +302,13 @@ pub fn handle(
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase();
-            let body = match read_body(request) {
-                Ok(body) => body,
-                Err((status, message)) => return text(status, &message),
+            let Ok(body) = std::str::from_utf8(&request.body) else {
+                return text(StatusCode::BAD_REQUEST, "the body is not UTF-8\n");
             };
             match content_type.as_str() {
-                "application/sparql-query" => answer(store, options, &body, request),
+                "application/sparql-query" => answer(store, options, body, request),
                 "application/sparql-update" => refuse_update(),
-                "application/x-www-form-urlencoded" => {
-                    answer_form(store, options, &body, request)
-                }
+                "application/x-www-form-urlencoded" => answer_form(store, options, body, request),
                 other => text(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     &format!("unsupported Content-Type {other:?}: send application/sparql-query or a form\n"),
@@ -147,14 +331,9 @@ fn refuse_update() -> Response<Body> {
     )
 }
 
-fn answer(
-    store: &Store,
-    options: &ServeOptions,
-    query: &str,
-    request: &Request<Body>,
-) -> Response<Body> {
+fn answer(store: &Store, options: &ServeOptions, query: &str, request: &Request) -> Response<Body> {
     let accept = request
-        .headers()
+        .headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("*/*")
@@ -238,35 +417,12 @@ fn negotiate(accept: &str, answer: &Answer) -> Option<Format> {
     })
 }
 
-/// The body as text, or the status and message to refuse it with.
-fn read_body(request: &mut Request<Body>) -> Result<String, (StatusCode, String)> {
-    let mut bytes = Vec::new();
-    request
-        .body_mut()
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            (
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the body: {e}\n"),
-            )
-        })?;
-    if bytes.len() as u64 > MAX_BODY {
-        return Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is over 1 MiB\n".into(),
-        ));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| (StatusCode::BAD_REQUEST, "the body is not UTF-8\n".into()))
-}
-
 /// A query given as form parameters, in a GET's URL or a POST's body.
 fn answer_form(
     store: &Store,
     options: &ServeOptions,
     encoded: &str,
-    request: &Request<Body>,
+    request: &Request,
 ) -> Response<Body> {
     let params: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))

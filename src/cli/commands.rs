@@ -325,13 +325,17 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
     } else {
         ""
     };
+    // Bound first: a refused option or a taken port is said before anything claims to serve.
+    let listening = match trecrate::archive::serve::bind(archive.store().clone(), options) {
+        Ok(listening) => listening,
+        Err(e) => return fail(&e, ExitStatus::Error),
+    };
     eprintln!(
         "trecrate: serving {} at http://{}/query{needs_token}",
         archive.path().display(),
         args.bind,
     );
-    let store = archive.store().clone();
-    match trecrate::archive::serve::serve(store, options, |line| eprintln!("trecrate: {line}")) {
+    match listening.run(|line| eprintln!("trecrate: {line}")) {
         Ok(()) => ExitStatus::Success,
         Err(e) => fail(&e, ExitStatus::Error),
     }
