@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve(args),
         Command::Push(args) => commands::push(args),
         Command::RunCrate(args) => commands::run_crate(args),
+        Command::EvaluateWorker(args) => return commands::evaluate_worker(args),
     };
     status.into()
 }

@@ -5,7 +5,7 @@
 //! token, when configured, guards every route; without one, only loopback addresses may be
 //! bound, so an archive is never exposed to the network by accident.
 
-use crate::archive::query::{Answer, Format, Limits, QueryError};
+use crate::archive::query::{self, isolated, Format, Limits, QueryError};
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
@@ -38,6 +38,10 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     pub token: Option<String>,
     pub limits: Limits,
+    /// Each query in a worker process of its own, killed at its timeout or memory limit;
+    /// `None` evaluates in this process, where a cancelled query stops only at its next
+    /// read of the store.
+    pub isolation: Option<isolated::Isolation>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -331,53 +335,62 @@ fn refuse_update() -> Response<Body> {
     )
 }
 
-fn answer(store: &Store, options: &ServeOptions, query: &str, request: &Request) -> Response<Body> {
+fn answer(
+    store: &Store,
+    options: &ServeOptions,
+    sparql: &str,
+    request: &Request,
+) -> Response<Body> {
     let accept = request
         .headers
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("*/*")
         .to_owned();
-    let prepared = match crate::archive::query::prepare(query, "the query") {
+    let prepared = match query::prepare(sparql, "the query") {
         Ok(p) => p,
         Err(e @ QueryError::Update { .. }) => {
             return text(StatusCode::FORBIDDEN, &format!("{e}\n"));
         }
         Err(e) => return text(StatusCode::BAD_REQUEST, &format!("{e}\n")),
     };
-    let answer = match crate::archive::query::evaluate(store, prepared, options.limits) {
-        Ok(a) => a,
-        Err(e @ QueryError::Timeout(_)) => {
-            return text(StatusCode::SERVICE_UNAVAILABLE, &format!("{e}\n"))
-        }
-        Err(e @ QueryError::TooManyResults(_)) => {
-            return text(StatusCode::PAYLOAD_TOO_LARGE, &format!("{e}\n"))
-        }
-        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("{e}\n")),
-    };
-    let Some(format) = negotiate(&accept, &answer) else {
+    let Some(format) = negotiate(&accept, prepared.is_graph()) else {
         return text(
             StatusCode::NOT_ACCEPTABLE,
             &format!(
                 "none of the accepted types ({accept}) can carry {}\n",
-                answer.kind()
+                prepared.kind()
             ),
         );
     };
-    let mut body = Vec::new();
-    if let Err(e) = crate::archive::query::write(&answer, format, &mut body) {
-        return text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n"));
+    let body = match &options.isolation {
+        Some(isolation) => isolated::evaluate(isolation, sparql, format, options.limits),
+        None => query::evaluate(store, prepared, options.limits).and_then(|answer| {
+            let mut body = Vec::new();
+            query::write(&answer, format, &mut body)?;
+            Ok(body)
+        }),
+    };
+    let status = match &body {
+        Ok(_) => StatusCode::OK,
+        Err(QueryError::Timeout(_) | QueryError::OutOfMemory(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        Err(QueryError::TooManyResults(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+        Err(QueryError::Io(_) | QueryError::Worker(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+        Err(_) => StatusCode::BAD_REQUEST,
+    };
+    match body {
+        Ok(body) => Response::builder()
+            .status(status)
+            .header(CONTENT_TYPE, format.media_type())
+            .body(Body::from(body))
+            .expect("valid response"),
+        Err(e) => text(status, &format!("{e}\n")),
     }
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(CONTENT_TYPE, format.media_type())
-        .body(Body::from(body))
-        .expect("valid response")
 }
 
-/// The format for `answer` that the `Accept` header prefers (highest q, then first listed).
-fn negotiate(accept: &str, answer: &Answer) -> Option<Format> {
-    let graph = matches!(answer, Answer::Graph(_));
+/// The format for an answer (a graph or not) that the `Accept` header prefers (highest q,
+/// then first listed).
+fn negotiate(accept: &str, graph: bool) -> Option<Format> {
     let mut ranges: Vec<(f32, usize, String)> = accept
         .split(',')
         .enumerate()

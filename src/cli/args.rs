@@ -47,6 +47,9 @@ pub enum Command {
     /// Write the Workflow Run Crate of a workflow run directory (sapporo's layout)
     #[command(after_long_help = RUN_CRATE_HELP)]
     RunCrate(RunCrateArgs),
+    /// Evaluates one query for `serve`, reading it on stdin
+    #[command(name = "evaluate-worker", hide = true)]
+    EvaluateWorker(EvaluateWorkerArgs),
 }
 
 const RUN_CRATE_HELP: &str = "\
@@ -286,7 +289,11 @@ text/plain gives an aligned table. The default graph is the union of all archive
 
 Read-only: updates get 403. With a token (--token-file or TRECRATE_TOKEN), every request
 needs `Authorization: Bearer TOKEN` (401 otherwise). A non-loopback --bind needs a token.
-A query running past --timeout gets 503; one with more results than --max-results gets 413.
+Each query runs in a process of its own (about 20 ms more per query), stopped when it runs
+past --timeout or holds more than --max-query-memory (503 either way, its memory given back
+at once); one with more results than --max-results gets 413.
+Clients: a request's head must arrive within 10 s, which is also how long an idle keep-alive
+connection is kept; one address may hold 32 connections and all together 512 (503 beyond).
 The archive stays open (locked) while serving: stop the server to record releases.
 
 Example:
@@ -322,6 +329,21 @@ pub struct ServeArgs {
     /// Most results (rows or triples) a query may return
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_results: usize,
+
+    /// Most memory a query may use, in MiB: each query runs in a process of its own, stopped
+    /// when over it or over --timeout, which gives its memory back at once
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_query_memory: u64,
+}
+
+/// The endpoint's query worker (`archive::query::isolated`): not for users.
+#[derive(Debug, Args)]
+pub struct EvaluateWorkerArgs {
+    pub store: PathBuf,
+    #[arg(value_parser = query_format())]
+    pub format: Format,
+    /// A number, or `none`
+    pub max_results: String,
 }
 
 const PUSH_HELP: &str = "\

@@ -2,14 +2,15 @@
 //! gave (results on stdout, progress, warnings and errors on stderr), and give the status.
 
 use super::args::{
-    FormatArg, IngestArgs, PushArgs, QueryArgs, ReleaseArgs, ReleasesArgs, RunCrateArgs, ServeArgs,
-    StoreArg, ValidateArgs,
+    EvaluateWorkerArgs, FormatArg, IngestArgs, PushArgs, QueryArgs, ReleaseArgs, ReleasesArgs,
+    RunCrateArgs, ServeArgs, StoreArg, ValidateArgs,
 };
 use super::exit::ExitStatus;
 use super::progress::Progress;
 use super::{causes, fail, settings};
 use std::io::Write;
 use std::time::{Duration, Instant};
+use trecrate::archive::query::isolated::Isolation;
 use trecrate::archive::query::{self, Format, Limits, QueryError};
 use trecrate::archive::{Archive, Recorded};
 use trecrate::finding::{Finding, Level};
@@ -319,6 +320,14 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
             timeout: Some(Duration::from_secs_f64(args.timeout)),
             max_results: Some(args.max_results),
         },
+        isolation: Some(Isolation {
+            program: match std::env::current_exe() {
+                Ok(program) => program,
+                Err(e) => return fail(&e, ExitStatus::Error),
+            },
+            store: archive.path().to_owned(),
+            max_memory: args.max_query_memory.saturating_mul(1 << 20),
+        }),
     };
     let needs_token = if options.token.is_some() {
         " (bearer token required)"
@@ -339,6 +348,30 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
         Ok(()) => ExitStatus::Success,
         Err(e) => fail(&e, ExitStatus::Error),
     }
+}
+
+/// The worker of `serve`'s isolated queries: its exit status is its answer's kind
+/// (`archive::query::isolated`).
+pub fn evaluate_worker(args: EvaluateWorkerArgs) -> std::process::ExitCode {
+    use trecrate::archive::query::isolated;
+    let mut query = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut query) {
+        eprintln!("cannot read the query: {e}");
+        return std::process::ExitCode::from(isolated::REFUSED as u8);
+    }
+    let max_results = args.max_results.parse().ok();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let done = isolated::work(&args.store, args.format, max_results, &query, &mut out)
+        .and_then(|()| std::io::Write::flush(&mut out).map_err(QueryError::Io));
+    let code = match done {
+        Ok(()) => 0,
+        Err(QueryError::TooManyResults(_)) => isolated::TOO_MANY_RESULTS,
+        Err(e) => {
+            eprintln!("{e}");
+            isolated::REFUSED
+        }
+    };
+    std::process::ExitCode::from(code as u8)
 }
 
 pub fn push(args: PushArgs) -> ExitStatus {

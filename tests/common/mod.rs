@@ -353,6 +353,10 @@ impl Drop for Server {
 }
 
 impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `command` and waits until `port` accepts connections.
     pub fn start(mut command: Command, port: u16) -> Server {
         let log = root().join(format!("target/test-scratch/server-{port}.log"));

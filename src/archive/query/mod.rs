@@ -10,6 +10,7 @@
 
 mod builtin;
 mod format;
+pub mod isolated;
 mod substitute;
 
 pub use builtin::{builtins, prepare_builtin, Builtin, Kind, Param};
@@ -47,6 +48,11 @@ pub enum QueryError {
     Timeout(Duration),
     #[error("the query has more than {0} results, the limit; add a LIMIT or raise the limit")]
     TooManyResults(usize),
+    #[error("the query needed more than {} MiB of memory, the limit, and was stopped", .0 >> 20)]
+    OutOfMemory(u64),
+    /// The process evaluating the query failed for a reason of its own.
+    #[error("the query's worker failed: {0}")]
+    Worker(String),
     #[error("format {format} cannot show {kind}; use {hint}")]
     Format {
         format: &'static str,
@@ -60,7 +66,7 @@ pub enum QueryError {
 impl QueryError {
     /// Everything but writing the results is about the query the user gave.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, QueryError::Io(_))
+        !matches!(self, QueryError::Io(_) | QueryError::Worker(_))
     }
 }
 
@@ -81,12 +87,16 @@ pub enum Answer {
     Graph(Vec<Triple>),
 }
 
+const SOLUTIONS: &str = "SELECT results";
+const BOOLEAN: &str = "an ASK result";
+const GRAPH: &str = "a graph (CONSTRUCT or DESCRIBE)";
+
 impl Answer {
     pub fn kind(&self) -> &'static str {
         match self {
-            Answer::Solutions { .. } => "SELECT results",
-            Answer::Boolean(_) => "an ASK result",
-            Answer::Graph(_) => "a graph (CONSTRUCT or DESCRIBE)",
+            Answer::Solutions { .. } => SOLUTIONS,
+            Answer::Boolean(_) => BOOLEAN,
+            Answer::Graph(_) => GRAPH,
         }
     }
 }
@@ -99,6 +109,20 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// What the query answers with, as [`Answer::kind`] says it.
+    pub fn kind(&self) -> &'static str {
+        match self.query {
+            spargebra::Query::Select { .. } => SOLUTIONS,
+            spargebra::Query::Ask { .. } => BOOLEAN,
+            _ => GRAPH,
+        }
+    }
+
+    /// Whether the answer is a graph (CONSTRUCT, DESCRIBE).
+    pub fn is_graph(&self) -> bool {
+        self.kind() == GRAPH
+    }
+
     /// Binds `?variable` to `term` before evaluation.
     pub fn bind(mut self, variable: Variable, term: Option<Term>) -> Self {
         self.bindings.push((variable, term));
