@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 const QUARANTINE: &str = "s3://quarantine-bucket/requests/AR-2025-0042/";
 const RELEASES: &str = "s3://release-bucket/releases/";
@@ -140,16 +141,20 @@ impl Run {
     }
 
     fn release(&self, fixture: &Fixture, endpoint: &str, args: &[&str]) -> Output {
-        command()
+        self.command(fixture, endpoint, args).output().unwrap()
+    }
+
+    fn command(&self, fixture: &Fixture, endpoint: &str, args: &[&str]) -> Command {
+        let mut command = command();
+        command
             .arg("release")
             .arg(&fixture.export)
             .args(args)
             .args(["--s3-retries", "2"])
             .envs(aws_env(endpoint))
             .env_remove("TRECRATE_NO_STORE")
-            .env("TMPDIR", &self.tmp)
-            .output()
-            .unwrap()
+            .env("TMPDIR", &self.tmp);
+        command
     }
 
     /// From the quarantine bucket to the release bucket, recording nothing.
@@ -353,6 +358,8 @@ enum Fault {
     Status(u16),
     /// The server goes away: this and every later connection is dropped.
     Down,
+    /// The request is read and never answered, as by a server that hangs.
+    Stall,
 }
 
 /// Which requests get the fault: the large ones (multipart parts), or those naming a key.
@@ -440,6 +447,10 @@ fn relay(
         }
         Some(Fault::Down) => {
             down.store(true, Ordering::SeqCst);
+            return Ok(());
+        }
+        Some(Fault::Stall) => {
+            std::thread::sleep(Duration::from_secs(600));
             return Ok(());
         }
         Some(Fault::Status(status)) => {
@@ -610,6 +621,54 @@ fn when_the_server_goes_away_the_message_says_the_upload_is_left_open() {
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0]["key"], ZIP_KEY);
     assert_eq!(run.leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn an_upload_left_open_by_a_killed_release_is_aborted_by_the_next() {
+    let f = Fixture::new("s3-killed");
+    add_large_object(&f, 24 << 20);
+    let moto = Moto::bare(&[]);
+    moto.bucket(&["mkbucket", "release-bucket"]);
+    // Someone else's upload, of another key, which must be left alone.
+    moto.bucket(&["start-upload", "release-bucket", "releases/other.zip"]);
+    let proxy = Proxy::start(moto.server.port, Fault::Stall, PARTS, usize::MAX);
+    let run = Run::new(&f);
+    let quarantine = f.quarantine.to_str().unwrap().to_owned();
+    let args = ["--quarantine", &quarantine, "--out", RELEASES, "--no-store"];
+    let mut release = run.command(&f, &proxy.endpoint(), &args).spawn().unwrap();
+    // A part is on its way, so the upload is open: the release is killed as a machine dies.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.faults() == 0 {
+        assert!(Instant::now() < deadline, "no part was sent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    release.kill().unwrap();
+    release.wait().unwrap();
+    let keys = |uploads: Vec<Value>| -> Vec<String> {
+        let mut keys: Vec<String> = uploads
+            .iter()
+            .map(|u| u["key"].as_str().unwrap().to_owned())
+            .collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        keys(moto.open_uploads("release-bucket")),
+        ["releases/other.zip", ZIP_KEY]
+    );
+
+    let out = run.release(&f, &moto.endpoint(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("aborted 1 multipart upload(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        keys(moto.open_uploads("release-bucket")),
+        ["releases/other.zip"]
+    );
+    assert!(moto.keys("release-bucket").contains(&ZIP_KEY.to_owned()));
 }
 
 #[test]

@@ -66,6 +66,9 @@ pub fn release(args: ReleaseArgs) -> ExitStatus {
             let _ = writeln!(out, "{}", w.record_path.display());
         }
         Delivered::Bucket(u) => {
+            if let Some(abandoned) = &u.abandoned {
+                eprintln!("trecrate: {abandoned}");
+            }
             if u.unchanged {
                 eprintln!(
                     "trecrate: this release is already there, byte for byte: nothing was uploaded"

@@ -68,6 +68,9 @@ pub struct Uploaded {
     pub record: ReleaseRecord,
     /// The same release was already there, byte for byte: nothing was uploaded.
     pub unchanged: bool,
+    /// What became of uploads of the zip left open by earlier runs, when there were some or
+    /// they could not be listed.
+    pub abandoned: Option<String>,
 }
 
 /// Streams each file's object (its `source` is the key) into `scratch`, checking size and
@@ -165,6 +168,15 @@ pub fn upload_release(
         bucket.url().url_of(&record_key),
     );
     let (zip_object, record_object) = (object_key(&zip_key)?, object_key(&record_key)?);
+    let abandoned = match bucket.abort_abandoned(&zip_key) {
+        Ok(0) => None,
+        Ok(n) => Some(format!(
+            "aborted {n} multipart upload(s) of {zip_url} left open by an earlier run"
+        )),
+        Err(e) => Some(format!(
+            "{e}; uploads of the zip left open by an earlier run, if any, stay until aborted"
+        )),
+    };
 
     if let Some((size, existing)) = existing(bucket, &zip_key, &record_key)? {
         // Zips are reproducible: zipping again, into nothing, tells whether the bytes
@@ -178,6 +190,7 @@ pub fn upload_release(
                     record_url,
                     record,
                     unchanged: true,
+                    abandoned,
                 });
             }
             _ if force => {}
@@ -212,6 +225,7 @@ pub fn upload_release(
         record_url,
         record,
         unchanged: false,
+        abandoned,
     })
 }
 

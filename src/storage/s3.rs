@@ -169,9 +169,25 @@ impl Client {
         let endpoint = [AmazonS3ConfigKey::S3Endpoint, AmazonS3ConfigKey::Endpoint]
             .iter()
             .find_map(|key| builder.get_config_value(key));
-        if endpoint.is_some_and(|e| e.starts_with("http://")) {
+        if endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
+        {
             builder = builder.with_allow_http(true);
         }
+        // Where the bucket's own requests go, as object_store addresses it (zonal endpoints
+        // aside), for the one request it has no method for.
+        let config = |key| builder.get_config_value(&key);
+        let region = config(AmazonS3ConfigKey::Region).unwrap_or_else(|| "us-east-1".into());
+        let virtual_hosted = config(AmazonS3ConfigKey::VirtualHostedStyleRequest)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let bucket = &url.bucket;
+        let endpoint = match (endpoint, virtual_hosted) {
+            (Some(endpoint), true) => endpoint,
+            (Some(endpoint), false) => format!("{}/{bucket}", endpoint.trim_end_matches('/')),
+            (None, true) => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+            (None, false) => format!("https://s3.{region}.amazonaws.com/{bucket}"),
+        };
         let store = builder
             .with_retry(RetryConfig {
                 backoff: BackoffConfig {
@@ -191,6 +207,8 @@ impl Client {
             runtime: &self.runtime,
             store: Arc::new(store),
             url: url.clone(),
+            endpoint,
+            region,
         })
     }
 }
@@ -200,6 +218,9 @@ pub struct Bucket<'a> {
     runtime: &'a Runtime,
     store: Arc<AmazonS3>,
     url: BucketUrl,
+    /// The bucket's URL, and the region requests are signed for.
+    endpoint: String,
+    region: String,
 }
 
 impl Bucket<'_> {
@@ -216,6 +237,83 @@ impl Bucket<'_> {
         self.runtime.block_on(future)
     }
 
+    /// Aborts the multipart uploads of `key` left open, and says how many there were. A run
+    /// killed while uploading (SIGKILL, a lost machine) cannot abort its own upload, and the
+    /// bucket keeps its parts, billed and invisible to listings of objects, until someone
+    /// does. Only uploads of exactly `key` are touched: a release's zip key, which only a
+    /// release of that request writes. (An upload's metadata cannot tell whose it is: S3's
+    /// listing of uploads does not return it.)
+    pub fn abort_abandoned(&self, key: &str) -> Result<usize, BucketError> {
+        use object_store::multipart::MultipartStore;
+        let failed = |reason: String| BucketError::Request {
+            url: self.url.url_of(key),
+            what: "listing the open multipart uploads",
+            reason,
+        };
+        let object = object_key(key)?;
+        self.runtime.block_on(async {
+            let ids = self.open_uploads(key).await.map_err(failed)?;
+            for id in &ids {
+                self.store
+                    .abort_multipart(&object, id)
+                    .await
+                    .map_err(|e| BucketError::of(self.url.url_of(key), "aborting an upload", e))?;
+            }
+            Ok(ids.len())
+        })
+    }
+
+    /// The ids of the multipart uploads of `key` open in the bucket (ListMultipartUploads,
+    /// signed with object_store's SigV4 signer; the first 1,000 are enough for one key).
+    async fn open_uploads(&self, key: &str) -> Result<Vec<String>, String> {
+        use object_store::aws::AwsAuthorizer;
+        use object_store::client::HttpRequestBody;
+        use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+        // RFC 3986's unreserved characters stay as they are; SigV4 signs the query so.
+        const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let url = format!(
+            "{}/?prefix={}&uploads=",
+            self.endpoint.trim_end_matches('/'),
+            utf8_percent_encode(key, QUERY)
+        );
+        let credential = self
+            .store
+            .credentials()
+            .get_credential()
+            .await
+            .map_err(|e| reason(&e))?;
+        let mut request = http::Request::get(&url)
+            .body(HttpRequestBody::empty())
+            .map_err(|e| e.to_string())?;
+        AwsAuthorizer::new(&credential, "s3", &self.region)
+            .try_authorize(&mut request, None)
+            .map_err(|e| reason(&e))?;
+        let response = reqwest::Client::new()
+            .get(&url)
+            .headers(request.headers().clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            let tag = |name| xml_elements(&body, name).into_iter().next();
+            return Err(match (tag("Code"), tag("Message")) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                _ => format!("HTTP {status}"),
+            });
+        }
+        Ok(xml_elements(&body, "Upload")
+            .into_iter()
+            .filter(|upload| xml_elements(upload, "Key").first().map(String::as_str) == Some(key))
+            .filter_map(|upload| xml_elements(&upload, "UploadId").into_iter().next())
+            .collect())
+    }
+
     /// A writer that uploads what it is given as the parts of a multipart upload of `key`.
     pub fn multipart(&self, key: &str) -> Result<Parts<'_>, BucketError> {
         let upload = self
@@ -230,6 +328,30 @@ impl Bucket<'_> {
             failed: None,
         })
     }
+}
+
+/// The text of every element `name` in the XML document `xml`, its five predefined entities
+/// replaced: S3's listings are flat, and this is all that is read of them.
+fn xml_elements(xml: &str, name: &str) -> Vec<String> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut found = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else {
+            break;
+        };
+        found.push(
+            after[..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        );
+        rest = &after[end + close.len()..];
+    }
+    found
 }
 
 /// A blocking writer over a multipart upload, for the zip writer: bytes are gathered into

@@ -7,6 +7,7 @@ the object_store client trecrate uses. Endpoint and credentials come from the AW
   bucket.py get BUCKET KEY FILE           download one object
   bucket.py ls BUCKET                     JSON: [{"key", "size", "etag"}] of every object
   bucket.py uploads BUCKET                JSON: [{"key", "upload_id"}] of open multipart uploads
+  bucket.py start-upload BUCKET KEY       start a multipart upload and leave it open
 """
 
 import json
@@ -44,6 +45,9 @@ def main(argv):
             for o in page.get("Contents", [])
         ]
         json.dump(objects, sys.stdout)
+    elif command == "start-upload":
+        bucket, key = args
+        s3.create_multipart_upload(Bucket=bucket, Key=key)
     elif command == "uploads":
         (bucket,) = args
         found = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
