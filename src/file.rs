@@ -31,7 +31,9 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let mut file = open_regular(path)?;
-    let mut bytes = Vec::new();
+    // Sized up front: grown by doubling, a large file was held twice while it was copied.
+    let size = file.metadata()?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }

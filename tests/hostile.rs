@@ -510,3 +510,75 @@ fn a_runaway_query_is_stopped_with_its_memory() {
         assert!(get(port, "ASK {}").starts_with("HTTP/1.1 200"));
     }
 }
+
+/// A release-like metadata document of at least `bytes` bytes: a root dataset and files
+/// described as a release describes them. Returns its size.
+fn write_large_metadata(path: &Path, bytes: usize) -> usize {
+    let mut files = String::with_capacity(bytes + (1 << 20));
+    let mut parts = String::new();
+    let mut i = 0usize;
+    while files.len() < bytes {
+        let id = format!("data/obj-{i:07}_v1.csv");
+        parts.push_str(&format!("{{\"@id\":\"{id}\"}},"));
+        files.push_str(&format!(
+            ",{{\"@id\":\"{id}\",\"@type\":\"File\",\"name\":\"Table {i}\",\
+             \"description\":\"Synthetic frequency table {i}, counts below 10 suppressed.\",\
+             \"encodingFormat\":\"text/csv\",\"contentSize\":\"{}\",\
+             \"identifier\":\"{:064x}\",\"dateModified\":\"2025-01-03T17:00:00Z\",\
+             \"author\":{{\"@id\":\"#researcher\"}}}}",
+            4000 + i % 97,
+            i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        ));
+        i += 1;
+    }
+    parts.pop();
+    let document = format!(
+        "{{\"@context\":\"https://w3id.org/ro/crate/1.1/context\",\"@graph\":[\
+         {{\"@id\":\"ro-crate-metadata.json\",\"@type\":\"CreativeWork\",\
+         \"conformsTo\":{{\"@id\":\"https://w3id.org/ro/crate/1.1\"}},\"about\":{{\"@id\":\"./\"}}}},\
+         {{\"@id\":\"./\",\"@type\":\"Dataset\",\"name\":\"Large release\",\
+         \"description\":\"{i} files.\",\"datePublished\":\"2025-01-03\",\
+         \"license\":{{\"@id\":\"https://spdx.org/licenses/CC-BY-4.0\"}},\"hasPart\":[{parts}]}},\
+         {{\"@id\":\"#researcher\",\"@type\":\"Person\",\"name\":\"A Researcher\"}}{files}]}}"
+    );
+    std::fs::write(path, &document).unwrap();
+    document.len()
+}
+
+/// Waits for `child` and returns its exit code and peak resident memory in bytes, from the
+/// kernel's accounting of that one process (`wait4`), not a sample.
+fn wait_with_peak(child: std::process::Child) -> (i32, u64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain data the call fills in; the pid is our unwaited child's.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4");
+    assert!(libc::WIFEXITED(status), "killed by a signal: {status}");
+    (libc::WEXITSTATUS(status), usage.ru_maxrss as u64 * 1024)
+}
+
+/// Item 8 of issue 22: 200 MB of metadata took 1.27 GB. A document large enough to be held on
+/// disk is validated in under five times its size (the issue measured 6.4 times; the README
+/// gives the figures, and the target of three times, not met in every run).
+#[test]
+fn validating_large_metadata_stays_under_five_times_its_size() {
+    let dir = Scratch::new("large-metadata");
+    let path = dir.join("ro-crate-metadata.json");
+    let size = write_large_metadata(&path, 96 << 20);
+    let child = command()
+        .args(["validate", "--metadata-only", "--format", "json"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (code, peak) = wait_with_peak(child);
+    assert_eq!(code, 0, "the document is a valid crate");
+    let mib = |b: u64| b >> 20;
+    assert!(
+        peak < 5 * size as u64,
+        "peak {} MiB for {} MiB of metadata",
+        mib(peak),
+        mib(size as u64)
+    );
+}

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bundled documents (their paths in [`crate::assets`]) by canonical URL (https, no
 /// `.jsonld` suffix).
@@ -58,6 +58,8 @@ pub struct Contexts {
     extra: HashMap<String, String>,
     /// Documents parsed once per process (clones share it): every crate names the same few.
     parsed: Arc<Mutex<HashMap<String, Arc<Value>>>>,
+    /// [`Contexts::terms`], once per process.
+    terms: Arc<OnceLock<HashSet<String>>>,
 }
 
 impl Contexts {
@@ -78,7 +80,7 @@ impl Contexts {
         }
         Ok(Contexts {
             extra,
-            parsed: Arc::default(),
+            ..Contexts::default()
         })
     }
 
@@ -106,6 +108,29 @@ impl Contexts {
         let value = Arc::new(serde_json::from_str::<Value>(self.get(url)?).ok()?);
         cache.insert(key, value.clone());
         Some(value)
+    }
+
+    /// Every term one of these documents defines: the only names of a crate that
+    /// [`Contexts::trimmed`] asks about, so the only ones worth collecting from it.
+    pub fn terms(&self) -> &HashSet<String> {
+        self.terms.get_or_init(|| {
+            let urls = BUNDLED.iter().map(|(url, _)| *url);
+            let mut terms = HashSet::new();
+            for url in urls.chain(self.extra.keys().map(String::as_str)) {
+                let Some(parsed) = self.parsed(url) else {
+                    continue;
+                };
+                let mut contexts = vec![parsed.get("@context")];
+                while let Some(context) = contexts.pop() {
+                    match context {
+                        Some(Value::Object(map)) => terms.extend(map.keys().cloned()),
+                        Some(Value::Array(items)) => contexts.extend(items.iter().map(Some)),
+                        _ => {}
+                    }
+                }
+            }
+            terms
+        })
     }
 
     /// The document for `url` with only the terms a document can reach: those it names (`used`:
@@ -175,35 +200,54 @@ fn is_prefix(definition: &Value) -> bool {
 fn names_in(document: &Value, names: &mut HashSet<String>) {
     use serde::de::DeserializeSeed;
     // Walking a parsed value cannot fail.
-    let _ = Names(names).deserialize(document);
+    let _ = Names { names, only: None }.deserialize(document);
 }
 
-/// [`names_in`] for a document still in its bytes, read without building its tree: for a
-/// 10,000-file crate that tree was about ten times the 7 MB file. Empty if it is not JSON.
-pub fn names_in_json(bytes: &[u8]) -> HashSet<String> {
+/// [`names_in`] for a document still in its bytes, read without building its tree (for a
+/// 10,000-file crate that tree was about ten times the 7 MB file), keeping only the names in
+/// `terms` (every string of a 200 MB crate was a set of half a gigabyte). Empty if it is not
+/// JSON.
+pub fn names_in_json(bytes: &[u8], terms: &HashSet<String>) -> HashSet<String> {
     use serde::de::DeserializeSeed;
     let mut names = HashSet::new();
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    match Names(&mut names).deserialize(&mut deserializer) {
+    match (Names {
+        names: &mut names,
+        only: Some(terms),
+    })
+    .deserialize(&mut deserializer)
+    {
         Ok(()) => names,
         Err(_) => HashSet::new(),
     }
 }
 
-/// A name and, for a compact IRI, its prefix.
-fn add_name(name: &str, names: &mut HashSet<String>) {
+/// A name and, for a compact IRI, its prefix, unless `only` leaves them out.
+fn add_name(name: &str, names: &mut HashSet<String>, only: Option<&HashSet<String>>) {
     for name in [Some(name), name.split_once(':').map(|(prefix, _)| prefix)]
         .into_iter()
         .flatten()
     {
-        if !names.contains(name) {
+        if !names.contains(name) && only.is_none_or(|only| only.contains(name)) {
             names.insert(name.to_owned());
         }
     }
 }
 
 /// Walks a JSON document, parsed or in its bytes, adding its keys and strings to the set.
-struct Names<'s>(&'s mut HashSet<String>);
+struct Names<'s> {
+    names: &'s mut HashSet<String>,
+    only: Option<&'s HashSet<String>>,
+}
+
+impl Names<'_> {
+    fn again(&mut self) -> Names<'_> {
+        Names {
+            names: self.names,
+            only: self.only,
+        }
+    }
+}
 
 impl<'de> serde::de::DeserializeSeed<'de> for Names<'_> {
     type Value = ();
@@ -235,16 +279,16 @@ impl<'de> serde::de::Visitor<'de> for Names<'_> {
         Ok(())
     }
     fn visit_str<E>(self, s: &str) -> Result<(), E> {
-        add_name(s, self.0);
+        add_name(s, self.names, self.only);
         Ok(())
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Names(self.0))?.is_some() {}
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(self.again())?.is_some() {}
         Ok(())
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(Names(self.0))?.is_some() {
-            map.next_value_seed(Names(self.0))?;
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(self.again())?.is_some() {
+            map.next_value_seed(self.again())?;
         }
         Ok(())
     }
@@ -289,12 +333,20 @@ mod tests {
             "@graph": [ { "@id": "./", "@type": ["Dataset", "ex:Thing"], "size": 3, "ok": true,
             "n\u0061me": "caf\u00e9: a \"quoted\" name", "hasPart": [{ "@id": "data/a.csv" }],
             "nothing": null, "deep": [[["schema:name"]]] } ] }"#;
-        let mut expected = HashSet::new();
-        names_in(&serde_json::from_str(text).unwrap(), &mut expected);
-        assert_eq!(names_in_json(text.as_bytes()), expected);
+        let mut every = HashSet::new();
+        names_in(&serde_json::from_str(text).unwrap(), &mut every);
         for name in ["name", "ex", "schema", "Dataset", "caf\u{e9}", "@graph"] {
+            assert!(every.contains(name), "{name}");
+        }
+        let terms = Contexts::default().terms().clone();
+        let expected: HashSet<String> = every.intersection(&terms).cloned().collect();
+        assert_eq!(names_in_json(text.as_bytes(), &terms), expected);
+        for name in ["name", "schema", "Dataset", "hasPart"] {
             assert!(expected.contains(name), "{name}");
         }
-        assert!(names_in_json(b"{ not json").is_empty());
+        for name in ["caf\u{e9}", "data/a.csv", "ok", "deep"] {
+            assert!(!expected.contains(name), "{name}");
+        }
+        assert!(names_in_json(b"{ not json", &terms).is_empty());
     }
 }

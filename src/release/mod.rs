@@ -191,7 +191,7 @@ pub fn release(
     let _scratch = match &options.quarantine {
         Location::Bucket(url) => {
             on_event(Event::Stage("fetching and checking the approved files"));
-            let scratch = Scratch::create().map_err(Error::Scratch)?;
+            let scratch = Scratch::create("fetch").map_err(Error::Scratch)?;
             deliver::fetch(
                 &storage::s3::Client::new(&options.s3)?.bucket(url)?,
                 &mut built.payload,

@@ -16,8 +16,23 @@ pub(super) struct Data<'a> {
     /// nested loop (3.4 s for the file-reachability check of a 10,000-file crate), and a
     /// trailing `VALUES` would leave `$this` unbound in the group's FILTERs.
     pub(super) pattern: String,
-    pub(super) marked: Cell<bool>,
+    pub(super) marked: Cell<Marked>,
 }
+
+/// What the scratch graph holds.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Marked {
+    Nothing,
+    /// The focus nodes of the piece of work: one set for the life of a [`Data`], so marked
+    /// once for all the SPARQL constraints of its shape (each marking of a large crate's files
+    /// was a write and a removal of hundreds of thousands of quads).
+    Focus,
+    Other,
+}
+
+/// The focus nodes written in one transaction: oxigraph holds a transaction's writes in memory
+/// until it commits.
+const CHUNK: usize = 10_000;
 
 /// Shapes with at least this many focus nodes are shared between the cores.
 pub(super) const SPLIT_FROM: usize = 256;
@@ -30,28 +45,39 @@ impl<'a> Data<'a> {
             store,
             focus,
             pattern,
-            marked: Cell::new(false),
+            marked: Cell::new(Marked::Nothing),
         }
     }
 
-    /// Replaces the scratch graph's content with `nodes`.
+    /// Replaces the scratch graph's content with `nodes`, which are the piece's focus nodes
+    /// if `what` is [`Marked::Focus`].
     pub(super) fn mark_focus<'t>(
         &self,
         nodes: impl IntoIterator<Item = &'t Term>,
+        what: Marked,
     ) -> Result<(), ShaclError> {
+        if what == Marked::Focus && self.marked.get() == Marked::Focus {
+            return Ok(());
+        }
         let focus = self.focus.as_ref();
-        self.store.clear_graph(focus)?;
-        self.marked.set(true);
-        self.store.extend(
-            nodes
-                .into_iter()
-                .map(|node| QuadRef::new(focus, focus, node.as_ref(), focus).into_owned()),
-        )?;
-        Ok(())
+        if self.marked.get() != Marked::Nothing {
+            self.store.clear_graph(focus)?;
+        }
+        self.marked.set(what);
+        let mut nodes = nodes
+            .into_iter()
+            .map(|node| QuadRef::new(focus, focus, node.as_ref(), focus).into_owned());
+        loop {
+            let chunk: Vec<oxigraph::model::Quad> = nodes.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            self.store.extend(chunk)?;
+        }
     }
 
     pub(super) fn clear_focus(&self) -> Result<(), ShaclError> {
-        if self.marked.take() {
+        if self.marked.replace(Marked::Nothing) != Marked::Nothing {
             self.store.remove_named_graph(self.focus.as_ref())?;
         }
         Ok(())

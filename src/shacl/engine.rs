@@ -253,7 +253,7 @@ impl<'a> Run<'a> {
                         &c.label,
                         &constraint.select,
                         self.data,
-                        Some(self.focus),
+                        Some((self.focus, Marked::Focus)),
                     )?;
                     let mut by_focus: HashMap<Term, Vec<HashMap<String, Term>>> = HashMap::new();
                     for row in rows {
@@ -268,8 +268,12 @@ impl<'a> Run<'a> {
                     .cloned()
                     .unwrap_or_default()
             } else {
-                self.shapes
-                    .select(&c.label, &constraint.select, self.data, Some([focus]))?
+                self.shapes.select(
+                    &c.label,
+                    &constraint.select,
+                    self.data,
+                    Some(([focus], Marked::Other)),
+                )?
             };
             if rows.is_empty() {
                 continue;

@@ -344,7 +344,12 @@ impl Shapes {
                     message: "sh:target without sh:select is not supported".into(),
                 });
             };
-            let rows = self.select(&self.label(shape), &select, data, None::<[&Term; 0]>)?;
+            let rows = self.select(
+                &self.label(shape),
+                &select,
+                data,
+                None::<([&Term; 0], Marked)>,
+            )?;
             focus.extend(rows.into_iter().filter_map(|mut row| row.remove("this")));
         }
         Ok(focus)
@@ -356,17 +361,17 @@ impl Shapes {
         shape: &str,
         query: &str,
         data: &Data,
-        this: Option<impl IntoIterator<Item = &'t Term>>,
+        this: Option<(impl IntoIterator<Item = &'t Term>, Marked)>,
     ) -> Result<Vec<HashMap<String, Term>>, ShaclError> {
         let mut text = format!("{}{query}", self.prefixes);
-        if let Some(nodes) = this {
+        if let Some((nodes, what)) = this {
             let at = text[self.prefixes.len()..]
                 .find('{')
                 .ok_or_else(|| ShaclError::Sparql {
                     shape: shape.to_owned(),
                     message: "the query has no WHERE group".into(),
                 })?;
-            data.mark_focus(nodes)?;
+            data.mark_focus(nodes, what)?;
             text.insert_str(self.prefixes.len() + at + 1, &data.pattern);
         }
         crate::rdf::select::select(data.store, Some(&self.base), &text)

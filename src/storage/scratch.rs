@@ -9,15 +9,15 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// A new directory under the system's temporary directory (`TMPDIR`), after removing
-    /// those that killed runs left there.
-    pub fn create() -> std::io::Result<Self> {
-        remove_abandoned(&std::env::temp_dir(), "trecrate-fetch-");
+    /// A new directory `trecrate-{kind}-...` under the system's temporary directory
+    /// (`TMPDIR`), after removing those of the same kind that killed runs left there.
+    pub fn create(kind: &str) -> std::io::Result<Self> {
+        let prefix = format!("trecrate-{kind}-");
+        remove_abandoned(&std::env::temp_dir(), &prefix);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("trecrate-fetch-{}-{nanos}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("{prefix}{}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir)?;
         Ok(Scratch { dir })
     }

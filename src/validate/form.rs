@@ -3,7 +3,7 @@
 
 use crate::finding::{Finding, Level};
 use crate::jsonld::contexts::Contexts;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -73,7 +73,7 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
         }
     };
     let mut findings = Vec::new();
-    let Document::Object { context, graph } = document else {
+    let Document::Object { context, graphs } = document else {
         findings.push(finding(
             "Metadata: JSON-LD form",
             file,
@@ -89,9 +89,29 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
     };
     let (terms, resolved) = resolve_contexts(context.as_ref(), contexts, file, &mut findings);
     let mut invalid_ids = Vec::new();
-    match graph {
-        Some(Some(graph)) => check_graph(graph, &terms, &mut findings, &mut invalid_ids),
-        Some(None) => findings.push(finding(
+    match graphs.last() {
+        Some(true) => {
+            let mut checker = Checker {
+                terms: &terms,
+                findings: &mut findings,
+                invalid: &mut invalid_ids,
+                seen: HashSet::new(),
+                items: 0,
+            };
+            // The bytes parsed as JSON once already: the second reading cannot fail.
+            let mut reader = serde_json::Deserializer::from_str(text);
+            let last = graphs.len();
+            if let Err(e) = DocumentSeed(&mut checker, last).deserialize(&mut reader) {
+                checker.findings.push(finding(
+                    "Metadata: JSON",
+                    file,
+                    None,
+                    None,
+                    format!("not valid JSON: {e}"),
+                ));
+            }
+        }
+        Some(false) => findings.push(finding(
             "Metadata: JSON-LD form",
             file,
             Some("@graph"),
@@ -201,14 +221,21 @@ fn add_terms(context: Option<&Value>, terms: &mut Terms) {
     }
 }
 
-fn check_graph(
-    graph: Vec<Option<Entity>>,
-    terms: &Terms,
-    findings: &mut Vec<Finding>,
-    invalid: &mut Vec<String>,
-) {
-    let mut seen = HashSet::new();
-    for (i, entity) in graph.into_iter().enumerate() {
+/// The checks of the `@graph`'s items, run on each as it is read, so that the document is
+/// never held as a tree: only the `@id`s seen so far are kept, borrowed from the bytes.
+struct Checker<'c, 'de> {
+    terms: &'c Terms,
+    findings: &'c mut Vec<Finding>,
+    invalid: &'c mut Vec<String>,
+    seen: HashSet<Cow<'de, str>>,
+    items: usize,
+}
+
+impl<'de> Checker<'_, 'de> {
+    fn item(&mut self, entity: Option<Entity<'de>>) {
+        let i = self.items;
+        self.items += 1;
+        let findings = &mut *self.findings;
         let Some(entity) = entity else {
             findings.push(finding(
                 "Metadata: flattened @graph",
@@ -217,7 +244,7 @@ fn check_graph(
                 None,
                 "every @graph item must be an entity (an object)".into(),
             ));
-            continue;
+            return;
         };
         let id = match &entity.id {
             Some(id) => id.to_string(),
@@ -245,7 +272,7 @@ fn check_graph(
                     crate::rdf::iri::escape_reference(&id)
                 ),
             ));
-            invalid.push(id.clone());
+            self.invalid.push(id.clone());
         }
         if escapes(&id) {
             findings.push(finding(
@@ -258,7 +285,13 @@ fn check_graph(
                     .into(),
             ));
         }
-        if entity.has_id && !seen.insert(id.clone()) {
+        let first = match (entity.has_id, entity.id) {
+            (false, _) => true,
+            (true, Some(own)) => self.seen.insert(own),
+            // An @id that is not a string reads as the entity's position.
+            (true, None) => self.seen.insert(Cow::Owned(id.clone())),
+        };
+        if !first {
             findings.push(finding(
                 "Metadata: entity identifiers",
                 &id,
@@ -276,7 +309,7 @@ fn check_graph(
                 "every entity needs a @type".into(),
             ));
         }
-        check_keys(&entity.keys, &id, terms, findings);
+        check_keys(&entity.keys, &id, self.terms, findings);
         for key in &entity.nesting {
             findings.push(finding(
                 "Metadata: flattened @graph",
@@ -319,15 +352,18 @@ fn check_keys(keys: &[Cow<str>], id: &str, terms: &Terms, findings: &mut Vec<Fin
     }
 }
 
-/// The metadata as the form checks read it. No tree is built: the 100,000-file bench crate as
-/// a `serde_json::Value` took longer to read than the JSON-LD parser, on the other core, took
-/// to read it as RDF, and hundreds of MB. The `@context` alone is kept whole.
-enum Document<'a> {
+/// The metadata as the form checks read it first: the `@context` whole, and the `@graph`s
+/// skipped. No tree is built: the 100,000-file bench crate as a `serde_json::Value` took longer
+/// to read than the JSON-LD parser, on the other core, took to read it as RDF, and hundreds of
+/// MB. The `@graph`'s items are checked in a second reading (a [`DocumentSeed`]), once the
+/// context says which keys are terms, wherever it stands in the document.
+enum Document {
     NotAnObject,
     Object {
         context: Option<Value>,
-        /// `Some(None)`: a `@graph` that is not an array.
-        graph: Option<Option<Vec<Option<Entity<'a>>>>>,
+        /// Each `@graph` key's value in turn (a processor takes the last): whether it is an
+        /// array.
+        graphs: Vec<bool>,
     },
 }
 
@@ -441,37 +477,85 @@ macro_rules! deserialize_any {
     };
 }
 
-deserialize_any!(Document<'de>, DocumentVisitor);
+deserialize_any!(Document, DocumentVisitor);
 impl<'de> Visitor<'de> for DocumentVisitor {
-    type Value = Document<'de>;
+    type Value = Document;
     otherwise!(Document::NotAnObject; str, seq);
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut context, mut graph) = (None, None);
+        let (mut context, mut graphs) = (None, Vec::new());
         while let Some(Text(key)) = map.next_key()? {
             match key.as_ref() {
                 "@context" => context = Some(map.next_value()?),
-                "@graph" => graph = Some(map.next_value::<Graph>()?.0),
+                "@graph" => graphs.push(map.next_value::<IsArray>()?.0),
                 _ => {
                     map.next_value::<Skip>()?;
                 }
             }
         }
-        Ok(Document::Object { context, graph })
+        Ok(Document::Object { context, graphs })
     }
 }
 
-/// The `@graph`'s items, `None` if it is not an array.
-struct Graph<'a>(Option<Vec<Option<Entity<'a>>>>);
-deserialize_any!(Graph<'de>, GraphVisitor);
-impl<'de> Visitor<'de> for GraphVisitor {
-    type Value = Graph<'de>;
-    otherwise!(Graph(None); str, map);
+/// A value skipped, saying whether it was an array.
+struct IsArray(bool);
+deserialize_any!(IsArray, IsArrayVisitor);
+impl<'de> Visitor<'de> for IsArrayVisitor {
+    type Value = IsArray;
+    otherwise!(IsArray(false); str, map);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(Item(entity)) = seq.next_element()? {
-            items.push(entity);
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(IsArray(true))
+    }
+}
+
+/// The second reading of the document: the items of its `n`th `@graph` (counted from 1) go
+/// to the checker.
+struct DocumentSeed<'s, 'c, 'de>(&'s mut Checker<'c, 'de>, usize);
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+impl<'de> Visitor<'de> for DocumentSeed<'_, '_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut graphs = 0;
+        while let Some(Text(key)) = map.next_key()? {
+            if key == "@graph" {
+                graphs += 1;
+                if graphs == self.1 {
+                    map.next_value_seed(GraphSeed(&mut *self.0))?;
+                    continue;
+                }
+            }
+            map.next_value::<Skip>()?;
         }
-        Ok(Graph(Some(items)))
+        Ok(())
+    }
+}
+
+/// The `@graph` array, each item checked as it is read.
+struct GraphSeed<'s, 'c, 'de>(&'s mut Checker<'c, 'de>);
+impl<'de> DeserializeSeed<'de> for GraphSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+impl<'de> Visitor<'de> for GraphSeed<'_, '_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(Item(entity)) = seq.next_element()? {
+            self.0.item(entity);
+        }
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod bagit;
 pub mod form;
+pub mod graph;
 pub mod payload;
 pub mod profile_crate;
 pub mod reader;
@@ -15,6 +16,7 @@ use crate::jsonld::contexts::Contexts;
 pub use crate::profile::{Profile, ProfileError, Profiles, RELEASE_PROFILE};
 use crate::rdf::vocab::in_tre_namespace;
 use crate::shacl::Shapes;
+use graph::Graph;
 use oxigraph::io::{JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::Store;
@@ -121,7 +123,7 @@ const PAYLOAD_CHECKS: [&str; 3] = [
 ];
 
 pub fn validate(path: &Path, options: &ValidateOptions) -> Result<CrateReport, ValidateError> {
-    check(path, options).map(|checked| checked.report)
+    run(path, options, false).map(|checked| checked.report)
 }
 
 /// A crate as `validate` read it: the report, and for `ingest` the graph and metadata bytes.
@@ -129,12 +131,23 @@ pub struct Checked {
     pub report: CrateReport,
     /// The metadata as RDF, relative `@id`s resolved against [`BASE`]; `None` when the
     /// JSON-LD could not be read.
-    pub graph: Option<Store>,
+    pub graph: Option<Graph>,
     pub metadata: Vec<u8>,
 }
 
 /// [`validate`], keeping what it read.
 pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, ValidateError> {
+    run(path, options, true)
+}
+
+/// Validates the crate at `path`; the metadata's bytes are kept for the caller only if
+/// `keep_metadata`, else let go once read as JSON and RDF, which for a large document is
+/// most of what validating it holds.
+fn run(
+    path: &Path,
+    options: &ValidateOptions,
+    keep_metadata: bool,
+) -> Result<Checked, ValidateError> {
     let start = Instant::now();
     let mut opened = Opened::open(path, options.max_metadata_bytes, !options.metadata_only)?;
     let mut findings = std::mem::take(&mut opened.findings);
@@ -166,8 +179,13 @@ pub fn check(path: &Path, options: &ValidateOptions) -> Result<Checked, Validate
         (form.join(), graph)
     });
     let form = form.map_err(|_| ValidateError::Panicked("checking the JSON form"))?;
+    let base_was_null = rdf.is_some();
+    drop(rdf);
+    if !keep_metadata {
+        opened.metadata = Vec::new();
+    }
     findings.extend(form.findings);
-    if rdf.is_some() {
+    if base_was_null {
         findings.push(Finding::new(
             Level::Recommended,
             "Metadata: JSON-LD context",
@@ -437,17 +455,27 @@ fn observed_shapes(own: &[Asset], path: &'static str, base: &str) -> Result<Shap
 /// The document is parsed in streaming key order when it can be rewritten so (half the time and
 /// memory, see [`streaming`]); any error there, and the original is parsed in the default
 /// mode, whose findings are the ones reported.
-fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store, String> {
+fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Graph, String> {
     let contexts = Arc::new(contexts.clone());
-    let used = Arc::new(crate::jsonld::contexts::names_in_json(bytes));
-    if let Some(ordered) = streaming::streaming_order(bytes) {
-        let streaming = JsonLdProfileSet::from(JsonLdProfile::Streaming);
-        if let Ok(store) = parse(&ordered, streaming, &contexts, &used, metadata_name) {
-            return Ok(store);
-        }
+    let used = Arc::new(crate::jsonld::contexts::names_in_json(
+        bytes,
+        contexts.terms(),
+    ));
+    let ordered = streaming::Reordered::new(bytes);
+    let streaming = JsonLdProfileSet::from(JsonLdProfile::Streaming);
+    if let Ok(graph) = parse(
+        Source::Reordered(ordered),
+        bytes.len(),
+        streaming,
+        &contexts,
+        &used,
+        metadata_name,
+    ) {
+        return Ok(graph);
     }
     parse(
-        bytes,
+        Source::Bytes(bytes),
+        bytes.len(),
         JsonLdProfileSet::empty(),
         &contexts,
         &used,
@@ -455,18 +483,28 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Store,
     )
 }
 
+/// What the parser reads: the document, or its rewriting in streaming order, produced as it is
+/// read. (Read from a reader, a single token is limited to 16 MiB, so a longer string stops
+/// the streaming parse and the document is parsed from its bytes.)
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    Reordered(streaming::Reordered<'a>),
+}
+
 fn parse(
-    bytes: &[u8],
+    source: Source<'_>,
+    len: usize,
     profile: JsonLdProfileSet,
     contexts: &Arc<Contexts>,
     used: &Arc<HashSet<String>>,
     metadata_name: &str,
-) -> Result<Store, String> {
+) -> Result<Graph, String> {
     let (contexts, used) = (Arc::clone(contexts), Arc::clone(used));
     let parser = RdfParser::from_format(RdfFormat::JsonLd { profile })
         .with_base_iri(BASE)
         .map_err(|e| e.to_string())?;
-    let store = Store::new().map_err(|e| e.to_string())?;
+    let graph = Graph::for_document(len).map_err(|e| e.to_string())?;
+    let store = &*graph;
     let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));
     let rename = |term: Term| match term {
@@ -482,21 +520,33 @@ fn parse(
         let parsing = std::thread::Builder::new()
             .stack_size(64 << 20)
             .spawn_scoped(scope, move || -> Result<(), String> {
-                let quads = parser
-                    .for_slice(bytes)
-                    .with_document_loader(move |url| match contexts.trimmed(url, &used) {
-                        Some(text) => Ok(LoadedDocument {
-                            url: url.to_owned(),
-                            content: text.into_bytes(),
-                            format: RdfFormat::JsonLd {
-                                profile: JsonLdProfileSet::empty(),
-                            },
-                        }),
-                        None => Err(format!("unknown context {url}: not fetched").into()),
-                    });
+                let loader = move |url: &str| match contexts.trimmed(url, &used) {
+                    Some(text) => Ok(LoadedDocument {
+                        url: url.to_owned(),
+                        content: text.into_bytes(),
+                        format: RdfFormat::JsonLd {
+                            profile: JsonLdProfileSet::empty(),
+                        },
+                    }),
+                    None => Err(format!("unknown context {url}: not fetched").into()),
+                };
+                let quads: Box<dyn Iterator<Item = Result<Quad, String>>> = match source {
+                    Source::Bytes(bytes) => Box::new(
+                        parser
+                            .for_slice(bytes)
+                            .with_document_loader(loader)
+                            .map(|q| q.map_err(|e| e.to_string())),
+                    ),
+                    Source::Reordered(reader) => Box::new(
+                        parser
+                            .for_reader(reader)
+                            .with_document_loader(loader)
+                            .map(|q| q.map_err(|e| e.to_string())),
+                    ),
+                };
                 let mut batch = Vec::with_capacity(BATCH);
                 for quad in quads {
-                    batch.push(quad.map_err(|e| e.to_string())?);
+                    batch.push(quad?);
                     if batch.len() == BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                         if sender.send(full).is_err() {
@@ -508,9 +558,10 @@ fn parse(
                 Ok(())
             })
             .map_err(|e| format!("cannot start the JSON-LD parser: {e}"))?;
+        let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(128);
         for batch in batches {
-            store
-                .extend(batch.into_iter().map(|q| {
+            loader
+                .load_quads(batch.into_iter().map(|q| {
                     let subject = match rename(q.subject.into()) {
                         Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
                         Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
@@ -520,11 +571,12 @@ fn parse(
                 }))
                 .map_err(|e| e.to_string())?;
         }
+        loader.commit().map_err(|e| e.to_string())?;
         parsing
             .join()
             .map_err(|_| "the JSON-LD parser stopped unexpectedly".to_owned())?
     })?;
-    Ok(store)
+    Ok(graph)
 }
 
 /// The rows of the embedded query at `path`, over the crate's graph.

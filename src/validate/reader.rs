@@ -198,7 +198,12 @@ impl Opened {
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
             let mut opened = Self::open(parent, max_metadata, list_payload)?;
-            opened.metadata = read_bounded(path, max_metadata)?;
+            // The folder's crate is this file, read already, unless the folder is a bag,
+            // whose crate is in data/.
+            if opened.bag.is_some() {
+                opened.metadata = Vec::new();
+                opened.metadata = read_bounded(path, max_metadata)?;
+            }
             return Ok(opened);
         }
         if name.ends_with(DETACHED_SUFFIX) {

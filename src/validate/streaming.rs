@@ -13,6 +13,7 @@
 //! parser then stops with an error and the caller parses the original in the default mode.
 //! `tests/parser_shortcuts.rs` compares both parses on the corpus and on trecrate's crates.
 
+use std::io::{self, Read};
 use std::ops::Range;
 
 /// Deeper documents are left to the default mode, whose parser runs on a large stack.
@@ -22,16 +23,152 @@ const MAX_DEPTH: usize = 256;
 /// dropped, strings and numbers copied byte for byte. `None` when the bytes are not plain JSON
 /// (the parser will say why) or an object repeats a keyword key (the default mode reports it).
 pub fn streaming_order(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut writer = Writer {
-        bytes,
-        at: 0,
-        buffers: Vec::new(),
-        members: Vec::new(),
-    };
     let mut out = Vec::with_capacity(bytes.len());
-    writer.value(&mut out, 0)?;
-    writer.skip_whitespace();
-    (writer.at == bytes.len()).then_some(out)
+    Reordered::new(bytes).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+/// [`streaming_order`] as it is read: the top-level object's members are found first, then
+/// written in order, the `@graph`'s items one at a time, so the rewritten document is never
+/// held whole (a copy of a 200 MB document beside the original and the graph being built).
+/// A read fails where [`streaming_order`] would give `None`.
+pub struct Reordered<'a> {
+    writer: Writer<'a>,
+    state: State,
+    /// The top-level object's members: rank, key, where the value starts; and its end.
+    members: Vec<(u8, Range<usize>, usize)>,
+    end: usize,
+    chunk: Vec<u8>,
+    taken: usize,
+}
+
+#[derive(Clone, Copy)]
+enum State {
+    Start,
+    /// The next member of the top-level object to write.
+    Member(usize),
+    /// Inside the array of the `@graph`, the member of that index.
+    Items {
+        member: usize,
+        first: bool,
+    },
+    Done,
+}
+
+impl<'a> Reordered<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Reordered {
+            writer: Writer {
+                bytes,
+                at: 0,
+                buffers: Vec::new(),
+                members: Vec::new(),
+            },
+            state: State::Start,
+            members: Vec::new(),
+            end: 0,
+            chunk: Vec::new(),
+            taken: 0,
+        }
+    }
+
+    /// Writes the next piece into `chunk`: `Some(false)` at the end, `None` if the bytes are
+    /// not plain JSON.
+    fn fill(&mut self) -> Option<bool> {
+        let w = &mut self.writer;
+        let out = &mut self.chunk;
+        match self.state {
+            State::Start => {
+                w.skip_whitespace();
+                if w.peek() == Some(b'{') {
+                    let (members, end) = w.members()?;
+                    (self.members, self.end) = (members, end);
+                    out.push(b'{');
+                    self.state = State::Member(0);
+                } else {
+                    w.value(out, 0)?;
+                    w.skip_whitespace();
+                    if w.at != w.bytes.len() {
+                        return None;
+                    }
+                    self.state = State::Done;
+                }
+            }
+            State::Member(i) if i == self.members.len() => {
+                out.push(b'}');
+                w.at = self.end;
+                w.skip_whitespace();
+                if w.at != w.bytes.len() {
+                    return None;
+                }
+                self.state = State::Done;
+            }
+            State::Member(i) => {
+                let (rank, key, value) = self.members[i].clone();
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&w.bytes[key]);
+                out.push(b':');
+                w.at = value;
+                if rank == 4 && w.peek() == Some(b'[') {
+                    w.at += 1;
+                    out.push(b'[');
+                    self.state = State::Items {
+                        member: i,
+                        first: true,
+                    };
+                } else {
+                    w.value(out, 1)?;
+                    self.state = State::Member(i + 1);
+                }
+            }
+            State::Items { member, first } => {
+                if w.eat(b']') {
+                    out.push(b']');
+                    self.state = State::Member(member + 1);
+                } else {
+                    if !first {
+                        if !w.eat(b',') {
+                            return None;
+                        }
+                        out.push(b',');
+                    }
+                    w.value(out, 2)?;
+                    self.state = State::Items {
+                        member,
+                        first: false,
+                    };
+                }
+            }
+            State::Done => return Some(false),
+        }
+        Some(true)
+    }
+}
+
+impl Read for Reordered<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.taken == self.chunk.len() {
+            self.chunk.clear();
+            self.taken = 0;
+            match self.fill() {
+                Some(true) => {}
+                Some(false) => return Ok(0),
+                None => {
+                    self.state = State::Done;
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "not plain JSON in streaming order",
+                    ));
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.taken);
+        buf[..n].copy_from_slice(&self.chunk[self.taken..self.taken + n]);
+        self.taken += n;
+        Ok(n)
+    }
 }
 
 /// Where a key goes among its object's members; keys of equal rank keep their order.
@@ -117,6 +254,72 @@ impl Writer<'_> {
         Some(start..self.at)
     }
 
+    /// Moves the cursor past the value there, checking no more than its brackets and strings
+    /// (the value is read again, and checked, when it is written).
+    fn skip(&mut self) -> Option<()> {
+        self.skip_whitespace();
+        let mut open = 0usize;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'{' | b'[' => {
+                    open += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' if open > 0 => {
+                    open -= 1;
+                    self.at += 1;
+                }
+                // The end of a scalar, or of the object or array holding the value.
+                b',' | b'}' | b']' if open == 0 => return Some(()),
+                _ => self.at += 1,
+            }
+            if open == 0 && matches!(self.bytes.get(self.at - 1), Some(b'"' | b'}' | b']')) {
+                return Some(());
+            }
+        }
+    }
+
+    /// The key of the member at the cursor, quotes included; the cursor moves past its colon.
+    fn key(&mut self) -> Option<Range<usize>> {
+        self.skip_whitespace();
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let key = self.string()?;
+        self.eat(b':').then_some(key)
+    }
+
+    /// The members of the object at the cursor, sorted into streaming order (rank, key, where
+    /// the value starts), and where the object ends; the values are only skipped.
+    #[allow(clippy::type_complexity)]
+    fn members(&mut self) -> Option<(Vec<(u8, Range<usize>, usize)>, usize)> {
+        self.at += 1;
+        let mut members: Vec<(u8, Range<usize>, usize)> = Vec::new();
+        if !self.eat(b'}') {
+            loop {
+                let key = self.key()?;
+                let rank = rank(&self.bytes[key.clone()]);
+                if rank != 3 && members.iter().any(|(r, _, _)| *r == rank) {
+                    return None;
+                }
+                self.skip_whitespace();
+                members.push((rank, key, self.at));
+                self.skip()?;
+                if self.eat(b'}') {
+                    break;
+                }
+                if !self.eat(b',') {
+                    return None;
+                }
+            }
+        }
+        members.sort_by_key(|(rank, _, _)| *rank);
+        Some((members, self.at))
+    }
+
     fn array(&mut self, out: &mut Vec<u8>, depth: usize) -> Option<()> {
         self.at += 1;
         out.push(b'[');
@@ -144,14 +347,7 @@ impl Writer<'_> {
         members.clear();
         if !self.eat(b'}') {
             loop {
-                self.skip_whitespace();
-                if self.peek() != Some(b'"') {
-                    return None;
-                }
-                let key = self.string()?;
-                if !self.eat(b':') {
-                    return None;
-                }
+                let key = self.key()?;
                 let start = buffer.len();
                 buffer.extend_from_slice(&self.bytes[key.clone()]);
                 buffer.push(b':');
