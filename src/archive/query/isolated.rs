@@ -133,12 +133,23 @@ pub fn work(
     query: &str,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
-    let store = Store::open_read_only(store).map_err(|e| QueryError::Worker(e.to_string()))?;
-    let prepared = prepare(query, "the query")?;
     let limits = Limits {
         timeout: None,
         max_results,
     };
-    let answer = evaluate_here(&store, prepared, limits)?;
+    // A read-only view is the files of the moment it opens; a compaction by the serving
+    // process (which holds the archive open for writing) may delete one of them before it is
+    // read. The view is then opened again, on the files that replaced it.
+    let mut attempts = 0;
+    let answer = loop {
+        attempts += 1;
+        let answer = Store::open_read_only(store)
+            .map_err(|e| QueryError::Worker(e.to_string()))
+            .and_then(|store| evaluate_here(&store, prepare(query, "the query")?, limits));
+        match answer {
+            Err(e) if attempts < 5 && e.to_string().contains("No such file") => continue,
+            answer => break answer?,
+        }
+    };
     write(&answer, format, out)
 }
