@@ -438,6 +438,13 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_metadata_bytes: u64,
 
+    /// Largest metadata whose graph is held in memory, in bytes: about twice as fast, but
+    /// about twelve times the document's size. Larger ones are held on disk, in a scratch
+    /// directory under TMPDIR: peak memory about three times the document plus 80 MiB. 0 puts
+    /// every graph on disk
+    #[arg(long, value_name = "BYTES", default_value_t = trecrate::validate::graph::ON_DISK_FROM)]
+    pub max_in_memory_bytes: u64,
+
     /// Your own SHACL shapes, a FILE.ttl or a DIR of *.ttl, checked as well (sh:severity:
     /// Violation REQUIRED, Warning RECOMMENDED, Info OPTIONAL); a file named like a built-in
     /// profile's (ro-crate-1.1.ttl, ...) replaces it

@@ -152,6 +152,7 @@ pub fn validate(args: &ValidateArgs) -> Result<ValidateOptions, SettingsError> {
         metadata_only: args.metadata_only,
         contexts,
         max_metadata_bytes: args.max_metadata_bytes,
+        max_in_memory_bytes: args.max_in_memory_bytes,
         skip_checks: args.skip_check.clone(),
         tre_namespace: tre_namespace(args.tre_namespace.clone())?,
         shapes: args.shapes.clone(),

@@ -67,13 +67,21 @@ impl<'a> Data<'a> {
         let mut nodes = nodes
             .into_iter()
             .map(|node| QuadRef::new(focus, focus, node.as_ref(), focus).into_owned());
+        let mut written = 0;
         loop {
             let chunk: Vec<oxigraph::model::Quad> = nodes.by_ref().take(CHUNK).collect();
             if chunk.is_empty() {
-                return Ok(());
+                break;
             }
+            written += chunk.len();
             self.store.extend(chunk)?;
         }
+        // On disk, RocksDB keeps writes in memory tables of up to 64 MB per index until they
+        // are flushed: a large crate's focus nodes filled several of them.
+        if written >= CHUNK {
+            self.store.flush()?;
+        }
+        Ok(())
     }
 
     pub(super) fn clear_focus(&self) -> Result<(), ShaclError> {

@@ -10,8 +10,8 @@ use crate::storage::scratch::Scratch;
 use oxigraph::store::{StorageError, Store};
 use std::ops::Deref;
 
-/// Documents larger than this are held on disk.
-pub const ON_DISK_FROM: usize = 64 << 20;
+/// Documents larger than this are held on disk, by default (`--max-in-memory-bytes`).
+pub const ON_DISK_FROM: u64 = 64 << 20;
 
 pub struct Graph {
     /// Declared before the scratch directory, so that it is closed before that is removed.
@@ -20,9 +20,9 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// An empty graph for a document of `len` bytes.
-    pub fn for_document(len: usize) -> Result<Self, StorageError> {
-        if len < ON_DISK_FROM {
+    /// An empty graph for a document of `len` bytes, on disk if it is over `max_in_memory`.
+    pub fn for_document(len: usize, max_in_memory: u64) -> Result<Self, StorageError> {
+        if len as u64 <= max_in_memory {
             return Ok(Graph {
                 store: Store::new()?,
                 _scratch: None,

@@ -42,6 +42,8 @@ pub struct ValidateOptions {
     pub metadata_only: bool,
     pub contexts: Contexts,
     pub max_metadata_bytes: u64,
+    /// Documents larger than this have their graph held on disk; see [`graph`].
+    pub max_in_memory_bytes: u64,
     /// Checks not to run, by name (as reports show them).
     pub skip_checks: Vec<String>,
     /// Where the release profile looks for the `tre:` terms; see [`crate::rdf::vocab::in_tre_namespace`].
@@ -61,6 +63,7 @@ impl Default for ValidateOptions {
             metadata_only: false,
             contexts: Contexts::default(),
             max_metadata_bytes: 256 * 1024 * 1024,
+            max_in_memory_bytes: graph::ON_DISK_FROM,
             skip_checks: Vec::new(),
             tre_namespace: crate::rdf::vocab::TRE.to_owned(),
             shapes: None,
@@ -175,6 +178,7 @@ fn run(
             rdf.as_deref().unwrap_or(&opened.metadata),
             &options.contexts,
             &opened.metadata_name,
+            options.max_in_memory_bytes,
         );
         (form.join(), graph)
     });
@@ -455,7 +459,12 @@ fn observed_shapes(own: &[Asset], path: &'static str, base: &str) -> Result<Shap
 /// The document is parsed in streaming key order when it can be rewritten so (half the time and
 /// memory, see [`streaming`]); any error there, and the original is parsed in the default
 /// mode, whose findings are the ones reported.
-fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Graph, String> {
+fn load(
+    bytes: &[u8],
+    contexts: &Contexts,
+    metadata_name: &str,
+    max_in_memory: u64,
+) -> Result<Graph, String> {
     let contexts = Arc::new(contexts.clone());
     let used = Arc::new(crate::jsonld::contexts::names_in_json(
         bytes,
@@ -470,6 +479,7 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Graph,
         &contexts,
         &used,
         metadata_name,
+        max_in_memory,
     ) {
         return Ok(graph);
     }
@@ -480,6 +490,7 @@ fn load(bytes: &[u8], contexts: &Contexts, metadata_name: &str) -> Result<Graph,
         &contexts,
         &used,
         metadata_name,
+        max_in_memory,
     )
 }
 
@@ -498,12 +509,13 @@ fn parse(
     contexts: &Arc<Contexts>,
     used: &Arc<HashSet<String>>,
     metadata_name: &str,
+    max_in_memory: u64,
 ) -> Result<Graph, String> {
     let (contexts, used) = (Arc::clone(contexts), Arc::clone(used));
     let parser = RdfParser::from_format(RdfFormat::JsonLd { profile })
         .with_base_iri(BASE)
         .map_err(|e| e.to_string())?;
-    let graph = Graph::for_document(len).map_err(|e| e.to_string())?;
+    let graph = Graph::for_document(len, max_in_memory).map_err(|e| e.to_string())?;
     let store = &*graph;
     let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));

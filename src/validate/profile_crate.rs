@@ -64,8 +64,13 @@ impl ProfileCrate {
             return Err(ProfileCrateError::NoMetadata(dir.to_owned()));
         }
         let metadata = read(super::reader::METADATA)?;
-        let graph = super::load(&metadata, contexts, super::reader::METADATA)
-            .map_err(|e| invalid(format!("its metadata is not readable JSON-LD: {e}")))?;
+        let graph = super::load(
+            &metadata,
+            contexts,
+            super::reader::METADATA,
+            super::graph::ON_DISK_FROM,
+        )
+        .map_err(|e| invalid(format!("its metadata is not readable JSON-LD: {e}")))?;
         let rows = super::select(&graph, crate::assets::PROFILE_CRATE_QUERY)
             .map_err(|e| invalid(e.to_string()))?;
         let Some(profile) = rows.iter().find_map(|r| r.get("profile").cloned()) else {
