@@ -511,8 +511,9 @@ fn a_runaway_query_is_stopped_with_its_memory() {
     }
 }
 
-/// A release-like metadata document of at least `bytes` bytes: a root dataset and files
-/// described as a release describes them. Returns its size.
+/// A metadata document of at least `bytes` bytes: a root dataset and files with short values
+/// of the kinds a release gives them (denser in triples per byte than a release's own
+/// metadata). Returns its size.
 fn write_large_metadata(path: &Path, bytes: usize) -> usize {
     let mut files = String::with_capacity(bytes + (1 << 20));
     let mut parts = String::new();

@@ -253,7 +253,8 @@ impl<'a> Run<'a> {
                         &c.label,
                         &constraint.select,
                         self.data,
-                        Some((self.focus, Marked::Focus)),
+                        self.focus,
+                        Marked::Focus,
                     )?;
                     let mut by_focus: HashMap<Term, Vec<HashMap<String, Term>>> = HashMap::new();
                     for row in rows {
@@ -272,7 +273,8 @@ impl<'a> Run<'a> {
                     &c.label,
                     &constraint.select,
                     self.data,
-                    Some(([focus], Marked::Other)),
+                    [focus],
+                    Marked::Other,
                 )?
             };
             if rows.is_empty() {

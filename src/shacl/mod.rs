@@ -360,25 +360,24 @@ impl Shapes {
         Ok(focus)
     }
 
-    /// Runs a SELECT; with `this`, pre-binds `$this` to each of those nodes.
+    /// Runs a SELECT with `$this` pre-bound to each of `this`, marked as `what`.
     fn select<'t>(
         &self,
         shape: &str,
         query: &str,
         data: &Data,
-        this: Option<(impl IntoIterator<Item = &'t Term>, Marked)>,
+        this: impl IntoIterator<Item = &'t Term>,
+        what: Marked,
     ) -> Result<Vec<HashMap<String, Term>>, ShaclError> {
         let mut text = format!("{}{query}", self.prefixes);
-        if let Some((nodes, what)) = this {
-            let at = text[self.prefixes.len()..]
-                .find('{')
-                .ok_or_else(|| ShaclError::Sparql {
-                    shape: shape.to_owned(),
-                    message: "the query has no WHERE group".into(),
-                })?;
-            data.mark_focus(nodes, what)?;
-            text.insert_str(self.prefixes.len() + at + 1, &data.pattern);
-        }
+        let at = text[self.prefixes.len()..]
+            .find('{')
+            .ok_or_else(|| ShaclError::Sparql {
+                shape: shape.to_owned(),
+                message: "the query has no WHERE group".into(),
+            })?;
+        data.mark_focus(this, what)?;
+        text.insert_str(self.prefixes.len() + at + 1, &data.pattern);
         crate::rdf::select::select(data.store, Some(&self.base), &text)
             .map(|r| r.rows)
             .map_err(|message| ShaclError::Sparql {

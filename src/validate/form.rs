@@ -96,7 +96,6 @@ pub fn check(bytes: &[u8], file: &str, contexts: &Contexts) -> Form {
                 findings: &mut findings,
                 invalid: &mut invalid_ids,
                 seen: HashSet::new(),
-                items: 0,
             };
             // The bytes parsed as JSON once already: the second reading cannot fail.
             let mut reader = serde_json::Deserializer::from_str(text);
@@ -228,13 +227,11 @@ struct Checker<'c, 'de> {
     findings: &'c mut Vec<Finding>,
     invalid: &'c mut Vec<String>,
     seen: HashSet<Cow<'de, str>>,
-    items: usize,
 }
 
 impl<'de> Checker<'_, 'de> {
-    fn item(&mut self, entity: Option<Entity<'de>>) {
-        let i = self.items;
-        self.items += 1;
+    /// Checks the `i`th item.
+    fn item(&mut self, i: usize, entity: Option<Entity<'de>>) {
         let findings = &mut *self.findings;
         let Some(entity) = entity else {
             findings.push(finding(
@@ -552,8 +549,10 @@ impl<'de> Visitor<'de> for GraphSeed<'_, '_, 'de> {
         f.write_str("an array")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
         while let Some(Item(entity)) = seq.next_element()? {
-            self.0.item(entity);
+            self.0.item(i, entity);
+            i += 1;
         }
         Ok(())
     }

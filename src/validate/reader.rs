@@ -199,7 +199,7 @@ impl Opened {
                 .unwrap_or(Path::new("."));
             let mut opened = Self::open(parent, max_metadata, list_payload)?;
             // The folder's crate is this file, read already, unless the folder is a bag,
-            // whose crate is in data/.
+            // whose crate is in data/: that one is let go before this one is read.
             if opened.bag.is_some() {
                 opened.metadata = Vec::new();
                 opened.metadata = read_bounded(path, max_metadata)?;
