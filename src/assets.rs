@@ -2,6 +2,7 @@
 //! preview template. All are embedded so the binary works alone in an air-gapped TRE, and each
 //! set can be replaced from a directory to adapt the mapping without rebuilding.
 
+use crate::profile::RoCrateVersion;
 use std::path::{Path, PathBuf};
 
 macro_rules! embed {
@@ -22,6 +23,12 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("queries/release/approval.rq"),
     embed!("queries/release/review.rq"),
     embed!("queries/release/audit-event.rq"),
+    embed!("queries/release/profile.rq"),
+    embed!("queries/release/1.2/metadata-descriptor.rq"),
+    embed!("queries/release/1.2/profile-type.rq"),
+    embed!("queries/release/1.2/contact-point.rq"),
+    embed!("queries/release/1.2/action-status.rq"),
+    embed!("queries/release/1.3/metadata-descriptor.rq"),
     embed!("queries/payload.rq"),
     embed!("queries/run-files.rq"),
     embed!("queries/preview/request.rq"),
@@ -149,9 +156,37 @@ pub struct Assets {
 
 impl Assets {
     /// `shapes` are the embedded shapes documents to check the release with (its profile's,
-    /// see [`crate::profile`]); a `dirs.shapes` directory replaces them all.
-    pub fn load(dirs: &AssetDirs, shapes: &[String]) -> Result<Self, AssetError> {
-        let (identify, construct) = mapping(dirs.queries.as_deref(), "release")?;
+    /// see [`crate::profile`]); a `dirs.shapes` directory replaces them all. The mapping is
+    /// `release/*.rq` with the queries of `release/VERSION/` in their place, for each version
+    /// up to `version` (from a `dirs.queries` directory when it has that folder).
+    pub fn load(
+        dirs: &AssetDirs,
+        shapes: &[String],
+        version: RoCrateVersion,
+    ) -> Result<Self, AssetError> {
+        let queries = dirs.queries.as_deref();
+        let (mut identify, mut construct) = mapping(queries, "release")?;
+        for v in version.overrides() {
+            let folder = format!("release/{v}/");
+            if queries.is_some_and(|dir| !dir.join(&folder).is_dir()) {
+                continue;
+            }
+            for replacement in set(queries, "queries/", &folder, ".rq")? {
+                let name = format!("release/{}", &replacement.name[folder.len()..]);
+                let replacement = Asset {
+                    name: name.clone(),
+                    ..replacement
+                };
+                if identify.name == name {
+                    identify = replacement;
+                } else if let Some(query) = construct.iter_mut().find(|a| a.name == name) {
+                    *query = replacement;
+                } else {
+                    construct.push(replacement);
+                }
+            }
+        }
+        let construct = sorted(construct);
         Ok(Assets {
             identify,
             construct,
@@ -161,7 +196,7 @@ impl Assets {
                 None => named(shapes, "shapes/"),
             },
             payload: optional(dirs.queries.as_deref(), "queries/", "payload.rq")?,
-            ro_crate_context: one(dirs.contexts.as_deref(), "context/", "ro-crate-1.1.jsonld")?,
+            ro_crate_context: one(dirs.contexts.as_deref(), "context/", version.context_file())?,
             tre_context: one(dirs.contexts.as_deref(), "context/", "tre.jsonld")?,
             template: match &dirs.template {
                 Some(path) => read(path)?,

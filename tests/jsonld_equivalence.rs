@@ -11,7 +11,11 @@ use trecrate::jsonld::{serialize_with, Compaction, Context};
 
 fn context(namespace: &str) -> Context {
     Context::new(
-        include_str!("../context/ro-crate-1.1.jsonld"),
+        trecrate::jsonld::Remote {
+            url: trecrate::rdf::vocab::RO_CRATE_1_1_CONTEXT,
+            file: "ro-crate-1.1.jsonld",
+            document: include_str!("../context/ro-crate-1.1.jsonld"),
+        },
         include_str!("../context/tre.jsonld"),
         namespace,
     )

@@ -4,6 +4,7 @@ use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use trecrate::archive::query::Format;
+use trecrate::profile::RoCrateVersion;
 use trecrate::storage::Location;
 
 #[derive(Debug, Parser)]
@@ -570,6 +571,20 @@ pub struct ReleaseArgs {
     #[arg(long, default_value_t = 6, value_name = "LEVEL")]
     pub deflate_level: u32,
 
+    /// The RO-Crate version to write: 1.1 (ADR-0004's choice), 1.2 or 1.3. 1.2 and 1.3 name
+    /// their own context and declare the release profile as a Profile entity
+    #[arg(
+        long,
+        value_name = "VERSION",
+        env = "TRECRATE_RO_CRATE_VERSION",
+        default_value = "1.1",
+        value_parser = ro_crate_version
+    )]
+    pub ro_crate_version: RoCrateVersion,
+
+    #[command(flatten)]
+    pub bagit: BagitArg,
+
     /// Use the SPARQL queries in DIR/release/*.rq and DIR/preview/*.rq instead of the built-in ones
     #[arg(
         long,
@@ -604,6 +619,20 @@ pub struct ReleaseArgs {
 
     #[command(flatten)]
     pub s3: S3Args,
+}
+
+/// `--bagit`, shared by `release` and `run-crate`.
+#[derive(Debug, Args)]
+pub struct BagitArg {
+    /// Package the crate as a BagIt 1.0 bag (RFC 8493): the zip holds one folder, the bag,
+    /// with bagit.txt, bag-info.txt, sha512 and sha256 manifests, a sha512 tag manifest, and the
+    /// crate under data/
+    #[arg(long, env = "TRECRATE_BAGIT", value_parser = clap::builder::BoolishValueParser::new())]
+    pub bagit: bool,
+}
+
+fn ro_crate_version(value: &str) -> Result<RoCrateVersion, String> {
+    value.parse()
 }
 
 /// Overrides of the AWS environment for s3:// locations.

@@ -120,6 +120,8 @@ pub fn release(args: ReleaseArgs) -> Result<ReleaseOptions, SettingsError> {
         },
         deflate_level: args.deflate_level,
         store,
+        ro_crate_version: args.ro_crate_version,
+        bagit: args.bagit.bagit,
     })
 }
 

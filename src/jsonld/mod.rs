@@ -15,7 +15,6 @@
 
 pub mod contexts;
 
-use crate::rdf::vocab;
 use iref::IriBuf;
 use json_ld::syntax::{Parse, TryFromJson};
 use json_ld::{JsonLdProcessor, Options, RemoteDocument, RemoteDocumentReference};
@@ -64,19 +63,26 @@ pub struct Remote<'a> {
 }
 
 impl Context {
-    /// `ro_crate` is the bundled RO-Crate 1.1 context document; `extension` is `context/tre.jsonld`,
-    /// whose `tre` prefix is replaced by `tre_namespace`.
-    pub fn new(ro_crate: &str, extension: &str, tre_namespace: &str) -> Result<Self, JsonLdError> {
+    /// `ro_crate` is the bundled context of the crate's RO-Crate version; `extension` is
+    /// `context/tre.jsonld`, whose `tre` prefix is replaced by `tre_namespace`. An extension
+    /// term the version's context defines alike is left out: `sha256` is an extension of 1.1
+    /// but a term of 1.2's own context.
+    pub fn new(
+        ro_crate: Remote<'_>,
+        extension: &str,
+        tre_namespace: &str,
+    ) -> Result<Self, JsonLdError> {
         let mut terms = inline_terms("tre.jsonld", extension)?;
         terms.insert("tre".into(), Value::String(tre_namespace.to_owned()));
-        Context::of(
-            &[Remote {
-                url: vocab::RO_CRATE_1_1_CONTEXT,
-                file: "ro-crate-1.1.jsonld",
-                document: ro_crate,
-            }],
-            terms,
-        )
+        let own: Value =
+            serde_json::from_str(ro_crate.document).map_err(|e| JsonLdError::Context {
+                file: ro_crate.file,
+                message: e.to_string(),
+            })?;
+        if let Some(own) = own.get("@context").and_then(Value::as_object) {
+            terms.retain(|term, iri| own.get(term) != Some(iri));
+        }
+        Context::of(&[ro_crate], terms)
     }
 
     /// `[remote URLs..., terms]`: the remote documents in order, then the inline terms.

@@ -17,6 +17,7 @@ pub mod quarantine;
 use crate::assets::{self, AssetDirs, Assets};
 use crate::event::Event;
 use crate::finding::{Finding, Level};
+use crate::profile::{ProfileError, Profiles, RoCrateVersion, RELEASE_TOKEN};
 use crate::rdf::iri::crate_base;
 use crate::storage::s3::BucketError;
 use crate::storage::scratch::Scratch;
@@ -48,6 +49,9 @@ pub struct ReleaseOptions {
     pub deflate_level: u32,
     /// The archive to record the release in; `None` records nothing.
     pub store: Option<PathBuf>,
+    pub ro_crate_version: RoCrateVersion,
+    /// Package the crate as a BagIt bag: the crate directory is the bag, the zip holds it.
+    pub bagit: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +63,7 @@ pub enum Error {
     #[error(transparent)]
     Quarantine(#[from] quarantine::QuarantineError),
     #[error(transparent)]
-    Profile(#[from] crate::profile::ProfileError),
+    Profile(#[from] ProfileError),
     #[error(transparent)]
     Bucket(#[from] BucketError),
     #[error(transparent)]
@@ -280,12 +284,20 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     for warning in &export.warnings {
         on_event(Event::Warning(warning.clone()));
     }
-    let profile = crate::profile::Profiles::builtin()?
-        .get(crate::profile::RELEASE_TOKEN)
-        .ok_or(crate::profile::ProfileError::Unknown(
-            crate::profile::RELEASE_TOKEN,
-        ))?;
-    let assets = Assets::load(&options.assets, &profile.shapes)?;
+    // The release profile's own shapes, and those of the RO-Crate version written.
+    let profiles = Profiles::builtin()?;
+    let profile = profiles
+        .get(RELEASE_TOKEN)
+        .ok_or(ProfileError::Unknown(RELEASE_TOKEN))?;
+    let version = options.ro_crate_version;
+    let version_profile = profiles
+        .get(&version.token())
+        .ok_or(ProfileError::Unknown("ro-crate-VERSION"))?;
+    let mut shapes = version_profile.shapes.clone();
+    shapes.extend(profile.own_shapes.iter().cloned());
+    shapes.sort();
+    shapes.dedup();
+    let assets = Assets::load(&options.assets, &shapes, version)?;
     let quarantine = Quarantine::open(&options.quarantine)?;
     let base = crate_base(&export.request.id);
 
@@ -330,7 +342,11 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
             // namespace.
             shape::rename_namespace(&graph, &options.tre_namespace)?;
             let context = jsonld::Context::new(
-                &assets.ro_crate_context,
+                jsonld::Remote {
+                    url: version.context_url(),
+                    file: version.context_file(),
+                    document: &assets.ro_crate_context,
+                },
                 &assets.tre_context,
                 &options.tre_namespace,
             )?;

@@ -118,6 +118,8 @@ impl Fixture {
             assets: Default::default(),
             deflate_level: 6,
             store: None,
+            ro_crate_version: Default::default(),
+            bagit: false,
         }
     }
 

@@ -15,6 +15,8 @@ from urllib3 import HTTPResponse
 
 CONTEXTS = {
     "w3id.org/ro/crate/1.1/context": "ro-crate-1.1.jsonld",
+    "w3id.org/ro/crate/1.2/context": "ro-crate-1.2.jsonld",
+    "w3id.org/ro/crate/1.3/context": "ro-crate-1.3.jsonld",
     "w3id.org/ro/terms/workflow-run/context": "ro-terms-workflow-run.jsonld",
     "w3id.org/ro/terms/workflow-run": "ro-terms-workflow-run.jsonld",
     "w3id.org/ro/terms/sapporo": "ro-terms-sapporo.jsonld",
