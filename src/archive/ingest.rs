@@ -198,7 +198,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
     };
-    let zip = zip_record(path).map_err(|e| read(e.to_string()))?;
+    let zip = zip_record(path, checked.bag).map_err(|e| read(e.to_string()))?;
     let record = Record {
         request_id: request_id.clone(),
         root: root.clone(),
@@ -276,7 +276,7 @@ fn name_of(path: &Path) -> String {
 }
 
 /// For a zip crate: where it is, its sha256 and size, as for a release's zip.
-fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
+fn zip_record(path: &Path, bagit: bool) -> std::io::Result<Option<ZipRecord>> {
     if !path.is_file() || !path.to_string_lossy().ends_with(".zip") {
         return Ok(None);
     }
@@ -286,5 +286,6 @@ fn zip_record(path: &Path) -> std::io::Result<Option<ZipRecord>> {
         sha256,
         size,
         etag: None,
+        bagit,
     }))
 }

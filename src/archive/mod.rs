@@ -90,6 +90,8 @@ pub struct ZipRecord {
     pub size: u64,
     /// The object's ETag, when the zip went to object storage.
     pub etag: Option<String>,
+    /// The zip holds a BagIt bag (the crate in its `data/`) rather than the crate itself.
+    pub bagit: bool,
 }
 
 /// What [`Archive::record`] did.
@@ -391,6 +393,8 @@ fn record_triples(record: &Record) -> Vec<(NamedNode, Term)> {
         if let Some(etag) = &zip.etag {
             triples.push((term("zipETag"), string(etag)));
         }
+        let packaging = if zip.bagit { "bagit" } else { "zip" };
+        triples.push((term("packaging"), string(packaging)));
     }
     triples
 }

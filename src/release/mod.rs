@@ -206,7 +206,11 @@ pub fn release(
         }
         Location::Dir(_) => None,
     };
+    let bag = options.bagit.then(|| package::bag::BagInfo {
+        source_organization: options.publisher.name.clone(),
+    });
     let package = Package {
+        bag: bag.as_ref(),
         request_id: &built.request.id,
         metadata: &built.metadata,
         preview: &built.preview,
@@ -270,6 +274,7 @@ fn record(
             sha256: r.zip.sha256.clone(),
             size: r.zip.size,
             etag: r.zip.etag.clone(),
+            bagit: r.packaging.as_deref() == Some(package::bag::PACKAGING),
         }),
         recorded_by: "release",
     };

@@ -136,6 +136,8 @@ pub struct Checked {
     /// JSON-LD could not be read.
     pub graph: Option<Graph>,
     pub metadata: Vec<u8>,
+    /// The crate came in a BagIt bag.
+    pub bag: bool,
 }
 
 /// [`validate`], keeping what it read.
@@ -163,6 +165,7 @@ fn run(
         return Ok(Checked {
             report,
             graph: None,
+            bag: opened.bag.is_some(),
             metadata: opened.metadata,
         });
     }
@@ -275,6 +278,7 @@ fn run(
     Ok(Checked {
         report: report(path, &opened, findings, checks, profiles, options, start),
         graph: loaded,
+        bag: opened.bag.is_some(),
         metadata: opened.metadata,
     })
 }

@@ -5,6 +5,7 @@
 //! release is complete. Any failure, including a checksum that does not match the export, leaves
 //! the output directory as it was.
 
+pub mod bag;
 mod staging;
 mod zip;
 
@@ -17,7 +18,7 @@ use crate::storage::scratch::remove_abandoned;
 use ::zip::write::{SimpleFileOptions, ZipFileBuilder};
 use ::zip::{CompressionMethod, PreparedZipFile, ZipWriter};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -104,6 +105,8 @@ pub struct Package<'a> {
     pub date: &'a Timestamp,
     /// Deflate level for compressible files; `0` stores everything.
     pub deflate_level: u32,
+    /// Packaged as a BagIt bag; see [`bag`].
+    pub bag: Option<&'a bag::BagInfo>,
 }
 
 /// Paths of a finished release.
@@ -126,6 +129,9 @@ pub struct ReleaseRecord {
     pub file_count: usize,
     pub payload_bytes: u64,
     pub metadata_sha256: String,
+    /// `bagit` when the zip holds a BagIt bag; absent for the crate zipped as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packaging: Option<String>,
     pub tool: Tool,
     pub released_at: String,
 }
@@ -180,7 +186,11 @@ pub fn write(
         zip: staging.dir.join(format!("{name}.zip")),
         record: staging.dir.join(format!("{name}.release.json")),
     };
-    std::fs::create_dir_all(staged.crate_dir.join("data")).map_err(io(&staged.crate_dir))?;
+    let payload_dir = match package.bag {
+        Some(_) => staged.crate_dir.join("data/data"),
+        None => staged.crate_dir.join("data"),
+    };
+    std::fs::create_dir_all(&payload_dir).map_err(io(&payload_dir))?;
     let zip_file = File::create(&staged.zip).map_err(io(&staged.zip))?;
     let (zipped, writer) = assemble(
         package,
@@ -236,6 +246,7 @@ impl Package<'_> {
             file_count: self.payload.len(),
             payload_bytes: zipped.payload_bytes,
             metadata_sha256: zipped.metadata_sha256.clone(),
+            packaging: self.bag.map(|_| bag::PACKAGING.to_owned()),
             tool: Tool {
                 name: env!("CARGO_PKG_NAME").to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -5,7 +5,8 @@
 use super::*;
 
 /// Writes the zip into `sink`, and the crate directory when one is given, in one pass over
-/// the payload. `sink_name` names the zip in errors.
+/// the payload. `sink_name` names the zip in errors. A bagged package's zip holds the bag
+/// folder, and `crate_dir` is the bag: the crate is under its `data/`.
 pub fn assemble<W: Write>(
     package: &Package<'_>,
     crate_dir: Option<&Path>,
@@ -20,6 +21,27 @@ pub fn assemble<W: Write>(
     // Streamed (data descriptors, no seeking back) and hashed on its way out: one pass, and
     // the zip is never read again.
     let mut zip = ZipWriter::new_stream(Hashing::new(sink));
+    let bag = package.bag;
+    let (prefix, content_dir) = match bag {
+        Some(_) => (
+            format!("{}/data/", package.name()),
+            crate_dir.map(|d| d.join("data")),
+        ),
+        None => (String::new(), crate_dir.map(Path::to_owned)),
+    };
+    let content_dir = content_dir.as_deref();
+    // The manifests' digests, taken as the files pass; only a bag has manifests.
+    let mut digested: Vec<bag::Digested> = Vec::new();
+    let mut digest = |crate_path: &str, size: u64, sha256: &str, sha512: Option<String>| {
+        if let Some(sha512) = sha512 {
+            digested.push(bag::Digested {
+                crate_path: crate_path.to_owned(),
+                size,
+                sha256: sha256.to_owned(),
+                sha512,
+            });
+        }
+    };
     let (y, mo, d, h, mi, s) = package.date.utc_fields();
     let date = ::zip::DateTime::from_date_and_time(
         y.clamp(1980, 2107) as u16,
@@ -52,13 +74,25 @@ pub fn assemble<W: Write>(
         ),
         ("ro-crate-preview.html", package.preview, "text/html"),
     ] {
-        if let Some(dir) = crate_dir {
+        if let Some(dir) = content_dir {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(io(&path))?;
         }
-        zip.start_file(name, options(media_type, text.len() as u64))
-            .map_err(zip_error)?;
+        zip.start_file(
+            format!("{prefix}{name}"),
+            options(media_type, text.len() as u64),
+        )
+        .map_err(zip_error)?;
         zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
+        if bag.is_some() {
+            let bytes = text.as_bytes();
+            digest(
+                name,
+                bytes.len() as u64,
+                &hex(&Sha256::digest(bytes)),
+                Some(hex(&Sha512::digest(bytes))),
+            );
+        }
     }
 
     let total = package.payload.len();
@@ -70,7 +104,7 @@ pub fn assemble<W: Write>(
         let (sender, results) = mpsc::channel();
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next, window) = (&next, &window);
+            let (next, window, prefix) = (&next, &window, &prefix);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = package.payload.get(i) else {
@@ -81,7 +115,10 @@ pub fn assemble<W: Write>(
                     break;
                 }
                 let prepared = small
-                    .then(|| prepare(file, options(&file.media_type, file.size)))
+                    .then(|| {
+                        let options = options(&file.media_type, file.size);
+                        prepare(file, options, prefix, bag.is_some())
+                    })
                     .transpose();
                 if sender.send((i, prepared)).is_err() {
                     break;
@@ -105,21 +142,29 @@ pub fn assemble<W: Write>(
                     };
                     pending.insert(j, p);
                 };
-                let size = match prepared? {
+                let (size, sha512) = match prepared? {
                     Some(small) => {
                         check(file, small.bytes.len() as u64, &small.sha256)?;
                         // Files are created by this thread only: ext4 serialises inode
                         // allocation, and workers creating files in parallel spent their time
                         // spinning on its lock.
-                        if let Some(dir) = crate_dir {
+                        if let Some(dir) = content_dir {
                             let target = dir.join(&file.crate_path);
                             std::fs::write(&target, &small.bytes).map_err(io(&target))?;
                         }
                         zip.add_prepared_file(small.entry).map_err(zip_error)?;
-                        small.bytes.len() as u64
+                        (small.bytes.len() as u64, small.sha512)
                     }
-                    None => stream(file, crate_dir, &mut zip, &options)?,
+                    None => stream(
+                        file,
+                        content_dir,
+                        &mut zip,
+                        &options,
+                        &prefix,
+                        bag.is_some(),
+                    )?,
                 };
+                digest(&file.crate_path, size, &file.sha256, sha512);
                 window.advance();
                 bytes_done += size;
                 on_file(i + 1, total, bytes_done);
@@ -129,11 +174,27 @@ pub fn assemble<W: Write>(
         window.stop();
         result
     })?;
+    let metadata_sha256 = hex(&Sha256::digest(package.metadata.as_bytes()));
+    if let Some(info) = bag {
+        let (y, mo, d, ..) = package.date.utc_fields();
+        let date = format!("{y:04}-{mo:02}-{d:02}");
+        let tags = bag::tag_files(info, package.request_id, &metadata_sha256, &date, &digested);
+        for (name, text) in tags {
+            if let Some(dir) = crate_dir {
+                let path = dir.join(name);
+                std::fs::write(&path, &text).map_err(io(&path))?;
+            }
+            let entry = format!("{}/{name}", package.name());
+            zip.start_file(entry, options("text/plain", text.len() as u64))
+                .map_err(zip_error)?;
+            zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
+        }
+    }
     let hashing = zip.finish().map_err(zip_error)?.into_inner();
     let (zip_sha256, zip_size, sink) = hashing.finish();
     let zipped = Zipped {
         payload_bytes: bytes_done,
-        metadata_sha256: hex(&Sha256::digest(package.metadata.as_bytes())),
+        metadata_sha256,
         zip_sha256,
         zip_size,
     };
@@ -153,11 +214,17 @@ pub(super) struct Prepared {
     pub(super) bytes: Vec<u8>,
     pub(super) entry: PreparedZipFile,
     pub(super) sha256: String,
+    /// For a bag's manifest.
+    pub(super) sha512: Option<String>,
 }
 
+/// `prefix` goes before the entry's crate path (a bag's folder); `sha512` asks for that
+/// digest too.
 pub(super) fn prepare(
     file: &PayloadFile,
     options: SimpleFileOptions,
+    prefix: &str,
+    sha512: bool,
 ) -> Result<Prepared, PackageError> {
     let mut bytes = Vec::with_capacity(file.size as usize + 1);
     crate::file::open_regular(&file.source)
@@ -167,11 +234,13 @@ pub(super) fn prepare(
         path: PathBuf::from(&file.crate_path),
         source,
     };
-    let mut entry = ZipFileBuilder::new(&file.crate_path, options).map_err(zip_error)?;
+    let name = format!("{prefix}{}", file.crate_path);
+    let mut entry = ZipFileBuilder::new(&name, options).map_err(zip_error)?;
     entry.write_all(&bytes).map_err(io(&file.source))?;
     Ok(Prepared {
         entry: entry.finish().map_err(zip_error)?,
         sha256: hex(&Sha256::digest(&bytes)),
+        sha512: sha512.then(|| hex(&Sha512::digest(&bytes))),
         bytes,
     })
 }
@@ -185,7 +254,9 @@ pub(super) fn stream<W: Write + std::io::Seek>(
     crate_dir: Option<&Path>,
     zip: &mut ZipWriter<W>,
     options: &dyn Fn(&str, u64) -> SimpleFileOptions,
-) -> Result<u64, PackageError> {
+    prefix: &str,
+    sha512: bool,
+) -> Result<(u64, Option<String>), PackageError> {
     let target = crate_dir.map_or_else(
         || PathBuf::from(&file.crate_path),
         |dir| dir.join(&file.crate_path),
@@ -196,14 +267,14 @@ pub(super) fn stream<W: Write + std::io::Seek>(
         None => None,
     };
     zip.start_file(
-        file.crate_path.as_str(),
+        format!("{prefix}{}", file.crate_path),
         options(&file.media_type, file.size),
     )
     .map_err(|source| PackageError::Zip {
         path: target.clone(),
         source,
     })?;
-    let (size, sha256) = std::thread::scope(|scope| {
+    let (size, sha256, sha512) = std::thread::scope(|scope| {
         // Declared in here, so that an early return drops them and the reader stops.
         let (full, filled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
         let (empty, recycled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);
@@ -211,8 +282,9 @@ pub(super) fn stream<W: Write + std::io::Seek>(
             let _ = empty.send(Vec::with_capacity(CHUNK));
         }
         let target = &target;
-        let reader = scope.spawn(move || -> Result<(u64, String), PackageError> {
+        let reader = scope.spawn(move || -> Result<_, PackageError> {
             let mut hasher = Sha256::new();
+            let mut hasher512 = sha512.then(Sha512::new);
             let mut size = 0u64;
             while let Ok(mut chunk) = recycled.recv() {
                 chunk.resize(CHUNK, 0);
@@ -222,6 +294,9 @@ pub(super) fn stream<W: Write + std::io::Seek>(
                 }
                 chunk.truncate(n);
                 hasher.update(&chunk);
+                if let Some(h) = &mut hasher512 {
+                    h.update(&chunk);
+                }
                 size += n as u64;
                 if let Some(output) = &mut output {
                     output.write_all(&chunk).map_err(io(target))?;
@@ -230,7 +305,8 @@ pub(super) fn stream<W: Write + std::io::Seek>(
                     break;
                 }
             }
-            Ok((size, hex(&hasher.finalize())))
+            let sha512 = hasher512.map(|h| hex(&h.finalize()));
+            Ok((size, hex(&hasher.finalize()), sha512))
         });
         for chunk in filled {
             zip.write_all(&chunk).map_err(io(target))?;
@@ -243,7 +319,7 @@ pub(super) fn stream<W: Write + std::io::Seek>(
         })
     })?;
     check(file, size, &sha256)?;
-    Ok(size)
+    Ok((size, sha512))
 }
 
 /// The buffers of [`stream`]: 4 x 1 MiB.
