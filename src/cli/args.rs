@@ -68,6 +68,10 @@ Which files are the crate's is queries/run-files.rq; the mapping is queries/run-
 checked by shapes/ro-crate-1.1.ttl and shapes/run-crate/*.ttl (replace them with --queries and
 --shapes).
 
+With --bagit, the crate is also written as a BagIt bag, in ro-crate-RUNID.zip beside the
+metadata: one folder holding bagit.txt, bag-info.txt, sha512 and sha256 manifests and the crate
+(the metadata and every file it describes) under data/.
+
 Exit status:
   0  the crate was written
   1  the crate fails a REQUIRED check of its shapes (nothing written)
@@ -104,6 +108,9 @@ pub struct RunCrateArgs {
     /// Replace a different crate of the same run in the archive
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub bagit: BagitArg,
 
     /// No progress output; warnings and errors are still printed
     #[arg(long, short)]
@@ -483,6 +490,9 @@ Writes, under --out, all at once or not at all (ID is the request id):
   ro-crate-ID/ro-crate-preview.html      human-readable preview
   ro-crate-ID/data/OBJECT_vN.EXT         the latest approved version N of each output object
   ro-crate-ID.zip                        the crate, ro-crate-metadata.json at the zip root
+With --bagit, ro-crate-ID/ is a BagIt bag (bagit.txt, bag-info.txt, manifests) with the crate
+under ro-crate-ID/data/, and the zip holds the folder ro-crate-ID/. With --ro-crate-version 1.2
+or 1.3 the crate is written in that version (its context, conformsTo and Profile entity).
   ro-crate-ID.release.json               release record: zip and metadata sha256, sizes, time
 and records the release in the archive (--store; --no-store to skip), one transaction:
 the crate graph and its record, or nothing.
@@ -626,7 +636,7 @@ pub struct ReleaseArgs {
 pub struct BagitArg {
     /// Package the crate as a BagIt 1.0 bag (RFC 8493): the zip holds one folder, the bag,
     /// with bagit.txt, bag-info.txt, sha512 and sha256 manifests, a sha512 tag manifest, and the
-    /// crate under data/
+    /// crate under data/ (release: the crate directory is that bag too)
     #[arg(long, env = "TRECRATE_BAGIT", value_parser = clap::builder::BoolishValueParser::new())]
     pub bagit: bool,
 }

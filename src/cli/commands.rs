@@ -412,6 +412,9 @@ pub fn run_crate(args: RunCrateArgs) -> ExitStatus {
                 eprintln!("trecrate: archived as <{graph}>");
             }
             println!("{}", written.path.display());
+            if let Some(bag) = &written.bag {
+                println!("{}  sha256 {}", bag.zip.display(), bag.zipped.zip_sha256);
+            }
             ExitStatus::Success
         }
         Err(error) => {

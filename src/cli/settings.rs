@@ -194,6 +194,7 @@ pub fn run_crate(args: RunCrateArgs) -> RunCrateOptions {
         },
         store: args.store,
         force: args.force,
+        bagit: args.bagit.bagit,
     }
 }
 

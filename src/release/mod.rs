@@ -207,13 +207,13 @@ pub fn release(
         Location::Dir(_) => None,
     };
     let bag = options.bagit.then(|| package::bag::BagInfo {
-        source_organization: options.publisher.name.clone(),
+        source_organization: Some(options.publisher.name.clone()),
     });
     let package = Package {
         bag: bag.as_ref(),
         request_id: &built.request.id,
         metadata: &built.metadata,
-        preview: &built.preview,
+        preview: Some(&built.preview),
         payload: &built.payload,
         date: &built.request.approved_at,
         deflate_level: options.deflate_level,

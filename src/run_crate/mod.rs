@@ -13,6 +13,7 @@ use crate::assets::{AssetDirs, RunAssets};
 use crate::event::Event;
 use crate::jsonld::{self, Remote};
 use crate::rdf::iri::crate_base;
+use crate::release::package::{self, Package, PayloadFile};
 use crate::shacl::{self, Finding, Level};
 use crate::shape;
 use oxigraph::store::Store;
@@ -41,6 +42,8 @@ pub enum RunCrateError {
     Store(#[from] oxigraph::store::StorageError),
     #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
+    #[error(transparent)]
+    Package(Box<package::PackageError>),
     #[error("{}: cannot write the crate", path.display())]
     Write {
         path: PathBuf,
@@ -73,6 +76,8 @@ pub struct RunCrateOptions {
     /// The archive to record the run in; `None` records nothing.
     pub store: Option<PathBuf>,
     pub force: bool,
+    /// Also write the crate as a BagIt bag in a zip beside the metadata.
+    pub bagit: bool,
 }
 
 impl RunCrateOptions {
@@ -81,12 +86,20 @@ impl RunCrateOptions {
             .clone()
             .unwrap_or_else(|| self.dir.join("ro-crate-metadata.json"))
     }
+
+    /// With `bagit`: `ro-crate-{run id}.zip` beside the metadata.
+    pub fn bag_path(&self, run_id: &str) -> PathBuf {
+        self.metadata_path()
+            .with_file_name(format!("ro-crate-{run_id}.zip"))
+    }
 }
 
 /// A written run crate.
 #[derive(Debug, Clone)]
 pub struct RunCrate {
     pub path: PathBuf,
+    /// The bag's zip, with `bagit`.
+    pub bag: Option<BagZip>,
     pub loaded: Loaded,
     /// RECOMMENDED and OPTIONAL findings of the crate's shapes.
     pub findings: Vec<Finding>,
@@ -167,7 +180,20 @@ pub fn run_crate(
     if let Some(archive) = &archive {
         archive.check(&loaded.run_id, &metadata_sha256, options.force)?;
     }
+    // The bag is staged first and put in place after the metadata: a failure leaves neither
+    // a half-written zip nor a zip of metadata that was never written.
+    let bag = match options.bagit {
+        true => {
+            on_event(Event::Stage("writing the BagIt bag"));
+            Some(stage_bag(options, &loaded, &metadata, on_event)?)
+        }
+        false => None,
+    };
     write_atomically(&path, metadata.as_bytes())?;
+    let bag = match bag {
+        Some(staged) => Some(staged.commit()?),
+        None => None,
+    };
 
     let archived = match &archive {
         Some(archive) => {
@@ -178,6 +204,7 @@ pub fn run_crate(
                 &base,
                 &loaded,
                 &metadata_sha256,
+                bag.as_ref(),
                 options.force,
             )?)
         }
@@ -185,6 +212,7 @@ pub fn run_crate(
     };
     Ok(RunCrate {
         path,
+        bag,
         loaded,
         findings,
         archived,
@@ -198,6 +226,7 @@ fn record(
     base: &str,
     loaded: &Loaded,
     metadata_sha256: &str,
+    bag: Option<&BagZip>,
     force: bool,
 ) -> Result<Recorded, RunCrateError> {
     let record = archive::Record {
@@ -207,10 +236,126 @@ fn record(
         released_at: crate::rdf::timestamp::Timestamp::now().as_str().to_owned(),
         file_count: loaded.files as u64,
         payload_bytes: loaded.bytes,
-        zip: None,
+        zip: bag.map(|bag| archive::ZipRecord {
+            location: std::path::absolute(&bag.zip)
+                .unwrap_or_else(|_| bag.zip.clone())
+                .display()
+                .to_string(),
+            sha256: bag.zipped.zip_sha256.clone(),
+            size: bag.zipped.zip_size,
+            etag: None,
+            bagit: true,
+        }),
         recorded_by: "run-crate",
     };
     Ok(archive.record(&record, archive::triples_of(graph)?, force)?)
+}
+
+/// The run crate as a bag in a zip (`--bagit`).
+#[derive(Debug, Clone)]
+pub struct BagZip {
+    pub zip: PathBuf,
+    /// Its sha256 and size, the metadata's sha256.
+    pub zipped: package::Zipped,
+}
+
+/// A bag's zip written beside its target, to be renamed into place.
+struct StagedBag {
+    staged: PathBuf,
+    written: BagZip,
+}
+
+impl StagedBag {
+    fn commit(self) -> Result<BagZip, RunCrateError> {
+        std::fs::rename(&self.staged, &self.written.zip).map_err(|source| {
+            let _ = std::fs::remove_file(&self.staged);
+            RunCrateError::Write {
+                path: self.written.zip.clone(),
+                source,
+            }
+        })?;
+        Ok(self.written)
+    }
+}
+
+/// The run crate as a BagIt bag in a zip: the metadata and every file the crate describes,
+/// checked against the digests taken when the run directory was read.
+fn stage_bag(
+    options: &RunCrateOptions,
+    loaded: &Loaded,
+    metadata: &str,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<StagedBag, RunCrateError> {
+    let payload: Vec<PayloadFile> = loaded
+        .payload
+        .iter()
+        .map(|f| PayloadFile {
+            crate_path: f.path.clone(),
+            source: options.dir.join(&f.path),
+            field: f.path.clone(),
+            object: f.path.clone(),
+            version: "as read".into(),
+            sha256: f.sha256.clone(),
+            size: f.size,
+            media_type: if f.compressed {
+                "application/gzip".into()
+            } else {
+                "application/octet-stream".into()
+            },
+        })
+        .collect();
+    let info = package::bag::BagInfo {
+        source_organization: None,
+    };
+    let package = Package {
+        request_id: &loaded.run_id,
+        metadata,
+        preview: None,
+        payload: &payload,
+        date: &crate::rdf::timestamp::Timestamp::now(),
+        deflate_level: 6,
+        bag: Some(&info),
+    };
+    let zip = options.bag_path(&loaded.run_id);
+    let staged = zip.with_file_name(format!(
+        ".{}.trecrate-tmp-{}",
+        zip.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let error = |source| RunCrateError::Write {
+        path: zip.clone(),
+        source,
+    };
+    let file = std::fs::File::create(&staged).map_err(error)?;
+    let written = package::assemble(
+        &package,
+        None,
+        std::io::BufWriter::new(file),
+        &zip,
+        &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
+    )
+    .map_err(|e| {
+        let _ = std::fs::remove_file(&staged);
+        RunCrateError::Package(Box::new(e))
+    })
+    .and_then(|(zipped, writer)| {
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&staged);
+                error(e)
+            })?;
+        Ok(zipped)
+    })?;
+    Ok(StagedBag {
+        staged,
+        written: BagZip {
+            zip,
+            zipped: written,
+        },
+    })
 }
 
 /// Writes `bytes` beside `path` and renames it into place: a reader sees the old file or the

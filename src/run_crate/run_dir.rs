@@ -43,6 +43,19 @@ pub struct Loaded {
     pub run_id: String,
     pub files: usize,
     pub bytes: u64,
+    /// The crate's files as read and hashed, in path order: a bag's payload.
+    pub payload: Vec<LoadedFile>,
+}
+
+/// One file of the run crate, as it was when hashed.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// Relative to the run directory, as the crate names it.
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Whether its bytes are already compressed (`.gz`, `.bz2`...).
+    pub compressed: bool,
 }
 
 /// Text files up to this size are embedded in the crate (`text`).
@@ -168,9 +181,18 @@ pub fn load(
     // A worker that stopped leaves the files it took without facts, never misplaced.
     let facts = crate::parallel::map(&files, workers, |_, file| FileFacts::of(dir, file));
     let mut bytes = 0;
+    let mut payload = Vec::new();
     for (i, (file, facts)) in files.iter().zip(facts).enumerate() {
         let facts = facts.unwrap_or_default();
         let path = &file.path;
+        if let (Some(size), Some(sha256)) = (facts.size, &facts.sha256) {
+            payload.push(LoadedFile {
+                path: path.clone(),
+                size,
+                sha256: sha256.clone(),
+                compressed: file.compression.is_some(),
+            });
+        }
         let node = g.node(&format!("files/{i}"));
         g.class(&node, "File");
         g.link(&run, "file", &node);
@@ -243,6 +265,7 @@ pub fn load(
         run_id,
         files: files.len(),
         bytes,
+        payload,
     })
 }
 

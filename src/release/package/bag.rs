@@ -13,7 +13,7 @@ pub const PACKAGING: &str = "bagit";
 #[derive(Debug, Clone)]
 pub struct BagInfo {
     /// `Source-Organization`: the publisher, the TRE.
-    pub source_organization: String,
+    pub source_organization: Option<String>,
 }
 
 /// One file of the bag's payload, as the manifests list it.
@@ -44,9 +44,13 @@ pub(super) fn tag_files(
     };
     let octets: u64 = payload.iter().map(|f| f.size).sum();
     let declaration = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_owned();
+    let source = info
+        .source_organization
+        .as_deref()
+        .map(|name| format!("Source-Organization: {}\n", one_line(name)))
+        .unwrap_or_default();
     let bag_info = format!(
-        "Source-Organization: {}\nExternal-Identifier: urn:uuid:{}\nBagging-Date: {bagging_date}\nPayload-Oxum: {octets}.{}\n",
-        one_line(&info.source_organization),
+        "{source}External-Identifier: urn:uuid:{}\nBagging-Date: {bagging_date}\nPayload-Oxum: {octets}.{}\n",
         external_identifier(request_id, metadata_sha256),
         payload.len(),
     );
@@ -148,7 +152,7 @@ mod tests {
             },
         ];
         let info = BagInfo {
-            source_organization: "A\nTRE".into(),
+            source_organization: Some("A\nTRE".into()),
         };
         let files = tag_files(&info, "AR-1", &"0".repeat(64), "2025-01-02", &payload);
         let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();

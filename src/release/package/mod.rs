@@ -99,7 +99,8 @@ pub struct PayloadFile {
 pub struct Package<'a> {
     pub request_id: &'a str,
     pub metadata: &'a str,
-    pub preview: &'a str,
+    /// `run-crate` writes none.
+    pub preview: Option<&'a str>,
     pub payload: &'a [PayloadFile],
     /// Zip entry dates; the approval time, so that the zip is reproducible.
     pub date: &'a Timestamp,

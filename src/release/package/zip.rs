@@ -66,14 +66,15 @@ pub fn assemble<W: Write>(
         }
     };
 
-    for (name, text, media_type) in [
-        (
-            "ro-crate-metadata.json",
-            package.metadata,
-            "application/ld+json",
-        ),
-        ("ro-crate-preview.html", package.preview, "text/html"),
-    ] {
+    let preview = package
+        .preview
+        .map(|text| ("ro-crate-preview.html", text, "text/html"));
+    let metadata = (
+        "ro-crate-metadata.json",
+        package.metadata,
+        "application/ld+json",
+    );
+    for (name, text, media_type) in std::iter::once(metadata).chain(preview) {
         if let Some(dir) = content_dir {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(io(&path))?;
