@@ -2,7 +2,7 @@
 //! preview template. All are embedded so the binary works alone in an air-gapped TRE, and each
 //! set can be replaced from a directory to adapt the mapping without rebuilding.
 
-use crate::profile::RoCrateVersion;
+use crate::rdf::vocab::RoCrateVersion;
 use std::path::{Path, PathBuf};
 
 macro_rules! embed {

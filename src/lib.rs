@@ -13,6 +13,7 @@ pub mod event;
 pub mod file;
 pub mod finding;
 pub mod jsonld;
+pub mod package;
 pub mod parallel;
 pub mod profile;
 pub mod rdf;

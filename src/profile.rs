@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-pub use crate::rdf::vocab::RELEASE_PROFILE;
+pub use crate::rdf::vocab::{RoCrateVersion, RELEASE_PROFILE};
 
 /// Where the manifest sits among the assets; its relative IRIs (the shapes files) resolve
 /// against this, and become asset paths again when this prefix is taken off.
@@ -22,82 +22,6 @@ const ASSETS_BASE: &str = "https://w3id.org/trecrate/assets/";
 pub const RELEASE_TOKEN: &str = "trecrate-release";
 /// The token of the RO-Crate version `run-crate` writes.
 pub const RUN_CRATE_BASE_TOKEN: &str = "ro-crate-1.1";
-
-/// The versions of RO-Crate `release` writes (`--ro-crate-version`). What differs between them
-/// is data: each has its context document, and `queries/release/VERSION/` holds the queries that
-/// replace the base mapping's (applied in order, so 1.3 inherits 1.2's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum RoCrateVersion {
-    /// ADR-0004's choice, the default.
-    #[default]
-    V1_1,
-    V1_2,
-    V1_3,
-}
-
-impl RoCrateVersion {
-    pub const ALL: [RoCrateVersion; 3] = [
-        RoCrateVersion::V1_1,
-        RoCrateVersion::V1_2,
-        RoCrateVersion::V1_3,
-    ];
-
-    /// `1.2`, as the option takes it and the specification's URLs name it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoCrateVersion::V1_1 => "1.1",
-            RoCrateVersion::V1_2 => "1.2",
-            RoCrateVersion::V1_3 => "1.3",
-        }
-    }
-
-    /// Its profile token in the manifest (`ro-crate-1.2`).
-    pub fn token(self) -> String {
-        format!("ro-crate-{}", self.as_str())
-    }
-
-    pub fn context_url(self) -> &'static str {
-        match self {
-            RoCrateVersion::V1_1 => crate::rdf::vocab::RO_CRATE_1_1_CONTEXT,
-            RoCrateVersion::V1_2 => crate::rdf::vocab::RO_CRATE_1_2_CONTEXT,
-            RoCrateVersion::V1_3 => crate::rdf::vocab::RO_CRATE_1_3_CONTEXT,
-        }
-    }
-
-    /// The bundled context document's file name under `context/`.
-    pub fn context_file(self) -> &'static str {
-        match self {
-            RoCrateVersion::V1_1 => "ro-crate-1.1.jsonld",
-            RoCrateVersion::V1_2 => "ro-crate-1.2.jsonld",
-            RoCrateVersion::V1_3 => "ro-crate-1.3.jsonld",
-        }
-    }
-
-    /// The versions after 1.1 up to this one: the query folders that override the base
-    /// mapping, in the order they apply.
-    pub fn overrides(self) -> impl Iterator<Item = RoCrateVersion> {
-        RoCrateVersion::ALL
-            .into_iter()
-            .filter(move |v| *v > RoCrateVersion::V1_1 && *v <= self)
-    }
-}
-
-impl std::fmt::Display for RoCrateVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for RoCrateVersion {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        RoCrateVersion::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("{s:?} is not a version trecrate writes (1.1, 1.2 or 1.3)"))
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{command, root, Scratch};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const EXAMPLES: [&str; 4] = [
     "release-AR-2024-0107",
@@ -46,36 +46,83 @@ fn sha256_of(path: &Path) -> String {
     trecrate::rdf::digest::sha256_hex(&std::fs::read(path).unwrap())
 }
 
+/// Each RO-Crate version, plain and bagged: (its version's directory under the example's
+/// records, bagged, extra options). A bag's metadata is its version's, and every preview is
+/// the same page, so each is recorded once and the others are checked against it.
+const FORMATS: [(&str, bool, &[&str]); 6] = [
+    ("", false, &[]),
+    ("", true, &["--bagit"]),
+    ("1.2", false, &["--ro-crate-version", "1.2"]),
+    ("1.2", true, &["--ro-crate-version", "1.2", "--bagit"]),
+    ("1.3", false, &["--ro-crate-version", "1.3"]),
+    ("1.3", true, &["--ro-crate-version", "1.3", "--bagit"]),
+];
+
 #[test]
 fn the_examples_are_released_byte_for_byte_as_recorded() {
     for example in EXAMPLES {
-        let scratch = Scratch::new(&format!("golden-{example}"));
-        let dir = root().join("examples").join(example);
-        let out = scratch.join("out");
-        let output = command()
-            .arg("release")
-            .arg(dir.join("release.json"))
-            .arg("--quarantine")
-            .arg(dir.join("quarantine"))
-            .arg("--out")
-            .arg(&out)
-            .arg("--quiet")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{example}: {}",
-            common::stderr(&output)
-        );
-        let id = example.trim_start_matches("release-");
-        let crate_dir = out.join(format!("ro-crate-{id}"));
-        for file in ["ro-crate-metadata.json", "ro-crate-preview.html"] {
+        for (version, bagged, options) in FORMATS {
+            let scratch = Scratch::new(&format!("golden-{example}-{version}-{bagged}"));
+            let dir = root().join("examples").join(example);
+            let out = scratch.join("out");
+            let output = command()
+                .arg("release")
+                .arg(dir.join("release.json"))
+                .arg("--quarantine")
+                .arg(dir.join("quarantine"))
+                .arg("--out")
+                .arg(&out)
+                .arg("--quiet")
+                .args(options)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{example} {options:?}: {}",
+                common::stderr(&output)
+            );
+            let id = example.trim_start_matches("release-");
+            let under = |dir: &str| match dir {
+                "" => id.to_owned(),
+                dir => format!("{id}/{dir}"),
+            };
+            let bag = out.join(format!("ro-crate-{id}"));
+            let crate_dir = match bagged {
+                true => bag.join("data"),
+                false => bag.clone(),
+            };
+            let read = |path: PathBuf| std::fs::read(path).unwrap();
             check(
-                &format!("{id}/{file}"),
-                &std::fs::read(crate_dir.join(file)).unwrap(),
+                &format!("{}/ro-crate-metadata.json", under(version)),
+                &read(crate_dir.join("ro-crate-metadata.json")),
+            );
+            check(
+                &format!("{id}/ro-crate-preview.html"),
+                &read(crate_dir.join("ro-crate-preview.html")),
+            );
+            let packaging = match (version, bagged) {
+                ("", false) => String::new(),
+                ("", true) => "bagit".to_owned(),
+                (version, false) => version.to_owned(),
+                (version, true) => format!("{version}-bagit"),
+            };
+            if bagged {
+                for file in [
+                    "bag-info.txt",
+                    "manifest-sha512.txt",
+                    "tagmanifest-sha512.txt",
+                ] {
+                    check(
+                        &format!("{}/{file}", under(&packaging)),
+                        &read(bag.join(file)),
+                    );
+                }
+            }
+            let zip = sha256_of(&out.join(format!("ro-crate-{id}.zip")));
+            check(
+                &format!("{}/zip.sha256", under(&packaging)),
+                format!("{zip}\n").as_bytes(),
             );
         }
-        let zip = sha256_of(&out.join(format!("ro-crate-{id}.zip")));
-        check(&format!("{id}/zip.sha256"), format!("{zip}\n").as_bytes());
     }
 }

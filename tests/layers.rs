@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["rdf", "file"],
     &["assets", "event", "finding", "parallel"],
     &["jsonld", "profile", "shacl", "shape", "storage"],
-    &["validate"],
+    &["package", "validate"],
     &["archive"],
     &["release", "run_crate"],
 ];

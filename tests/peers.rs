@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{python, root, run_peer, stderr, Fixture, Scratch, EXAMPLES};
+use common::{python, root, run_peer, stderr, Fixture, Scratch, ALL, EXAMPLES};
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{Quad, Term};
 use serde_json::Value;
@@ -122,16 +122,23 @@ fn parse_quads(text: &str, format: RdfFormat) -> BTreeSet<String> {
         .collect()
 }
 
+/// The RO-Crate versions `release --ro-crate-version` writes.
+const VERSIONS: [&str; 3] = ["1.1", "1.2", "1.3"];
+
 #[test]
 fn pyld_reads_the_metadata_as_the_graph_the_construct_queries_built() {
-    for example in EXAMPLES {
-        pyld_matches(example);
+    for example in ALL {
+        for version in VERSIONS {
+            pyld_matches(example, version);
+        }
     }
 }
 
-fn pyld_matches(example: &str) {
-    let f = Fixture::of(example, "pyld");
-    let built = trecrate::build(&f.options(trecrate::rdf::vocab::TRE), &mut |_| {}).unwrap();
+fn pyld_matches(example: &str, version: &str) {
+    let f = Fixture::of(example, &format!("pyld-{version}"));
+    let mut options = f.options(trecrate::rdf::vocab::TRE);
+    options.ro_crate_version = version.parse().unwrap();
+    let built = trecrate::build(&options, &mut |_| {}).unwrap();
     let mut expected = Vec::new();
     built
         .graph
@@ -159,25 +166,41 @@ fn pyld_matches(example: &str) {
     let extra: Vec<_> = actual.difference(&expected).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "{example}: PyLD's graph differs from the CONSTRUCT graph\nmissing: {missing:#?}\nextra: {extra:#?}"
+        "{example} {version}: PyLD's graph differs from the CONSTRUCT graph\nmissing: {missing:#?}\nextra: {extra:#?}"
     );
     assert!(expected.len() > 100, "{} triples", expected.len());
 }
 
+/// In each version, plain and bagged (ro-crate-py is given the bag's payload directory, the
+/// RO-Crate root).
 #[test]
 fn ro_crate_py_sees_every_file_with_its_properties() {
-    for example in EXAMPLES {
-        ro_crate_py_sees(example);
+    for example in ALL {
+        for version in VERSIONS {
+            for bagit in [false, true] {
+                ro_crate_py_sees(example, version, bagit);
+            }
+        }
     }
 }
 
-fn ro_crate_py_sees(example: &str) {
-    let f = released(example, "rocrate-py");
+fn ro_crate_py_sees(example: &str, version: &str, bagit: bool) {
+    let f = Fixture::of(example, &format!("rocrate-py-{version}-{bagit}"));
+    let mut args = vec!["--quiet", "--ro-crate-version", version];
+    if bagit {
+        args.push("--bagit");
+    }
+    let output = f.release(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let crate_root = match bagit {
+        true => f.crate_dir().join("data"),
+        false => f.crate_dir(),
+    };
     let output = run_peer(
         &python(),
         &[
             script("rocrate_py_entities.py").as_os_str(),
-            f.crate_dir().as_os_str(),
+            crate_root.as_os_str(),
         ],
     );
     assert!(output.status.success(), "{}", stderr(&output));

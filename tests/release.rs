@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{list_files, stderr, Fixture};
+use common::{entity, list_files, stderr, Fixture};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -13,15 +13,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn entity<'a>(metadata: &'a Value, id: &str) -> &'a Value {
-    metadata["@graph"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["@id"] == id)
-        .unwrap_or_else(|| panic!("no entity {id}"))
 }
 
 fn ids(value: &Value) -> Vec<String> {

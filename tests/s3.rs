@@ -269,6 +269,32 @@ fn release_from_a_quarantine_bucket_to_a_release_bucket() {
     assert_eq!(run.leftovers(), Vec::<String>::new());
 }
 
+/// A 1.3 bag through the buckets: the zip uploaded is the bag a local release makes, byte for
+/// byte, and the record says it is one.
+#[test]
+fn a_bag_goes_from_bucket_to_bucket_as_it_would_to_a_directory() {
+    let f = Fixture::new("s3-bag");
+    let moto = Moto::start(&f);
+    let run = Run::new(&f);
+    let format = ["--ro-crate-version", "1.3", "--bagit"];
+    let out = run.bucket_to_bucket(&f, &moto, &format);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let zip = moto.download("release-bucket", ZIP_KEY, &f.scratch.join("dl.zip"));
+    let record = moto.record(&f.scratch.join("dl.json"));
+    assert_eq!(record["packaging"], "bagit");
+    assert_eq!(record["zip"]["sha256"], sha256_hex(&zip));
+    let local = f.release(&format);
+    assert!(local.status.success(), "{}", stderr(&local));
+    assert_eq!(
+        zip,
+        std::fs::read(f.out.join("ro-crate-AR-2025-0042.zip")).unwrap()
+    );
+    let check = common::trecrate(&["validate", f.scratch.join("dl.zip").to_str().unwrap()]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ro-crate-1.3"));
+    assert_eq!(run.leftovers(), Vec::<String>::new());
+}
+
 #[test]
 fn a_wrong_checksum_in_quarantine_is_refused_before_anything_is_uploaded() {
     let f = Fixture::new("s3-checksum");

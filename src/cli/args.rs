@@ -595,7 +595,9 @@ pub struct ReleaseArgs {
     #[command(flatten)]
     pub bagit: BagitArg,
 
-    /// Use the SPARQL queries in DIR/release/*.rq and DIR/preview/*.rq instead of the built-in ones
+    /// Use the SPARQL queries in DIR/release/*.rq and DIR/preview/*.rq instead of the built-in
+    /// ones; for --ro-crate-version 1.2 or 1.3, DIR/release/1.2/ and 1.3/ (when there) replace or
+    /// add to them
     #[arg(
         long,
         value_name = "DIR",
@@ -611,7 +613,8 @@ pub struct ReleaseArgs {
     )]
     pub shapes: Option<PathBuf>,
 
-    /// Use DIR/ro-crate-1.1.jsonld and DIR/tre.jsonld instead of the built-in contexts
+    /// Use DIR/ro-crate-VERSION.jsonld (the --ro-crate-version's) and DIR/tre.jsonld instead of
+    /// the built-in contexts
     #[arg(
         long,
         value_name = "DIR",

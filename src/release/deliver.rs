@@ -6,7 +6,7 @@
 //! goes up as a multipart upload: S3 shows an object under its key only once the upload is
 //! completed, and every failure aborts the upload, so a key holds a whole release or nothing.
 
-use super::package::{self, OnFile, Package, PackageError, PayloadFile, ReleaseRecord};
+use crate::package::{self, OnFile, Package, PackageError, PayloadFile, ReleaseRecord};
 use crate::storage::s3::{object_key, reason, Bucket, BucketError, FETCHES_IN_FLIGHT};
 use crate::storage::scratch::Scratch;
 use futures::StreamExt;

@@ -3,13 +3,12 @@
 //! The stages, one module each, in the order [`build`] and [`release`] run them: [`export`]
 //! (the export, checked), [`load`] (the source graph), the CONSTRUCT mapping (`crate::shape`),
 //! the SHACL check (`crate::shacl`), [`preview`], JSON-LD (`crate::jsonld`), [`payload`] (the
-//! approved files in the [`quarantine`]), [`package`] (directory, zip and record) or
+//! approved files in the [`quarantine`]), `crate::package` (directory, zip and record) or
 //! [`deliver`] (through S3), and the archive.
 
 pub mod deliver;
 pub mod export;
 pub mod load;
-pub mod package;
 pub mod payload;
 pub mod preview;
 pub mod quarantine;
@@ -17,6 +16,7 @@ pub mod quarantine;
 use crate::assets::{self, AssetDirs, Assets};
 use crate::event::Event;
 use crate::finding::{Finding, Level};
+use crate::package::{self, Package, PayloadFile, ReleaseRecord, Written};
 use crate::profile::{ProfileError, Profiles, RoCrateVersion, RELEASE_TOKEN};
 use crate::rdf::iri::crate_base;
 use crate::storage::s3::BucketError;
@@ -27,7 +27,6 @@ use deliver::{DeliverError, Uploaded};
 use export::Export;
 use load::Publisher;
 use oxigraph::store::Store;
-use package::{Package, PayloadFile, ReleaseRecord, Written};
 use quarantine::Quarantine;
 use std::path::PathBuf;
 

@@ -1,8 +1,8 @@
 //! The files a release ships, found in the quarantine. Which versions ship was decided by
 //! `identify.rq`; `queries/payload.rq` lists them with what the export promised about them.
 
-use super::package::PayloadFile;
 use super::quarantine::{Quarantine, QuarantineError};
+use crate::package::PayloadFile;
 use crate::rdf::select;
 use oxigraph::store::Store;
 

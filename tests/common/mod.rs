@@ -317,6 +317,16 @@ impl Archive {
     }
 }
 
+/// The entity of a metadata document's `@graph` with this `@id`.
+pub fn entity<'a>(metadata: &'a Value, id: &str) -> &'a Value {
+    metadata["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["@id"] == id)
+        .unwrap_or_else(|| panic!("no entity {id}"))
+}
+
 /// SPARQL JSON results as rows of values in the projected order.
 pub fn rows(json: &[u8]) -> Vec<Vec<String>> {
     let results: Value = serde_json::from_slice(json).unwrap();

@@ -11,6 +11,8 @@ from pyld import jsonld
 
 CONTEXTS = {
     "https://w3id.org/ro/crate/1.1/context": "ro-crate-1.1.jsonld",
+    "https://w3id.org/ro/crate/1.2/context": "ro-crate-1.2.jsonld",
+    "https://w3id.org/ro/crate/1.3/context": "ro-crate-1.3.jsonld",
 }
 
 

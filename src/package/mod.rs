@@ -1,4 +1,5 @@
-//! Stage 6: the release on disk: `ro-crate-{id}/`, its zip and the release record.
+//! Stage 6 of a release: `ro-crate-{id}/`, its zip and the release record on disk. Its zip
+//! writer ([`assemble`]) also packs `run-crate`'s bag and streams a release to S3.
 //!
 //! Everything is written into a hidden staging directory beside the targets and renamed into
 //! place only when all of it succeeded; the record is renamed last, so its presence means the
