@@ -78,6 +78,9 @@ const EMBEDDED: &[(&str, &str)] = &[
     embed!("context/ro-terms-sapporo.jsonld"),
     embed!("context/run-crate.jsonld"),
     embed!("templates/preview.html"),
+    embed!("templates/serve/index.html"),
+    embed!("templates/serve/app.js"),
+    embed!("templates/serve/app.css"),
 ];
 
 /// The documents modules ask for by path, outside the sets above.
@@ -93,7 +96,14 @@ pub const NAMED: &[&str] = &[
     PAYLOAD_SHAPES,
     BAGIT_SHAPES,
     INGEST_RECORD_QUERY,
+    SERVE_PAGE,
+    SERVE_SCRIPT,
+    SERVE_STYLE,
 ];
+/// The auditors' page of `serve`.
+pub const SERVE_PAGE: &str = "templates/serve/index.html";
+pub const SERVE_SCRIPT: &str = "templates/serve/app.js";
+pub const SERVE_STYLE: &str = "templates/serve/app.css";
 pub const CONFORMS_TO_QUERY: &str = "queries/validate/conforms-to.rq";
 pub const DATA_ENTITIES_QUERY: &str = "queries/validate/data-entities.rq";
 pub const INGEST_RECORD_QUERY: &str = "queries/ingest/record.rq";

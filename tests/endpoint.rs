@@ -249,7 +249,10 @@ fn pushed_archives_answer_the_same_on_a_triple_store_server() {
     archive.release_all();
     // Newer versions of two releases in other formats: a push carries every version and kind.
     for (example, format) in [
-        ("release-AR-2024-0107", &["--ro-crate-version", "1.3", "--bagit"][..]),
+        (
+            "release-AR-2024-0107",
+            &["--ro-crate-version", "1.3", "--bagit"][..],
+        ),
         ("release-AR-2025-0042", &["--ro-crate-version", "1.2"][..]),
     ] {
         let output = archive.release(example, &[&["--quiet", "--force"], format].concat());
@@ -332,4 +335,290 @@ fn pushed_archives_answer_the_same_on_a_triple_store_server() {
     let failed = archive.run(&["push", "--endpoint", &gone]);
     assert_eq!(failed.status.code(), Some(2));
     assert!(stderr(&failed).contains(&gone), "{}", stderr(&failed));
+}
+
+/// `Repr-Digest`'s value for a file, computed by Python's hashlib and base64.
+fn repr_digest(path: &Path) -> String {
+    const CODE: &str = "import base64, hashlib, sys; \
+        print(base64.b64encode(hashlib.sha256(open(sys.argv[1], 'rb').read()).digest()).decode())";
+    let output = common::run_peer(
+        &python(),
+        &[
+            std::ffi::OsStr::new("-c"),
+            std::ffi::OsStr::new(CODE),
+            path.as_os_str(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    format!(
+        "sha-256=:{}:",
+        String::from_utf8_lossy(&output.stdout).trim()
+    )
+}
+
+/// The crates routes: the list, each version's metadata byte for byte, the zip streamed and
+/// checked, the token, and every error case.
+#[test]
+fn the_archived_crates_are_served_as_released() {
+    let archive = Archive::new("endpoint-crates");
+    archive.release_all();
+    let out = archive.out();
+    let first = std::fs::read(out.join("ro-crate-AR-2025-0042/ro-crate-metadata.json")).unwrap();
+    let first_sha = trecrate::rdf::digest::sha256_hex(&first);
+    // A newer version, a 1.2 bag: the current one.
+    let newer = archive.release(
+        "release-AR-2025-0042",
+        &["--quiet", "--force", "--ro-crate-version", "1.2", "--bagit"],
+    );
+    assert!(newer.status.success(), "{}", stderr(&newer));
+    let listed = archive.run(&["releases", "--format", "json"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+
+    let token_file = archive.scratch.join("token");
+    std::fs::write(&token_file, "crates-token\n").unwrap();
+    let server = serve(
+        &archive,
+        &[
+            "--token-file",
+            token_file.to_str().unwrap(),
+            "--max-upload-bytes",
+            "100000",
+        ],
+    );
+    let http = client();
+    let bearer = "Bearer crates-token";
+    let get = |path: &str| {
+        http.get(server.url(path))
+            .header("Authorization", bearer)
+            .send()
+            .unwrap()
+    };
+
+    // Without the token: 401 on every data route; the page's own files load.
+    for path in ["/releases", "/releases/AR-2025-0042/ro-crate"] {
+        assert_eq!(
+            http.get(server.url(path)).send().unwrap().status(),
+            401,
+            "{path}"
+        );
+    }
+    let unauthorized = http
+        .post(server.url("/validate"))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    for path in ["/", "/app.js", "/app.css"] {
+        let response = http.get(server.url(path)).send().unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'"));
+    }
+
+    // The list is what `trecrate releases --format json` says.
+    let response = get("/releases");
+    assert_eq!(response.status(), 200);
+    let served: serde_json::Value = serde_json::from_slice(&response.bytes().unwrap()).unwrap();
+    assert_eq!(served, listed);
+    assert_eq!(served["results"]["bindings"].as_array().unwrap().len(), 5);
+
+    // The current version is the bag's metadata; the first is there by its sha256.
+    let current =
+        std::fs::read(out.join("ro-crate-AR-2025-0042/data/ro-crate-metadata.json")).unwrap();
+    let response = get("/releases/AR-2025-0042/ro-crate");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/ld+json");
+    assert_eq!(response.bytes().unwrap(), current);
+    let older = get(&format!(
+        "/releases/AR-2025-0042/ro-crate?version={first_sha}"
+    ));
+    assert_eq!(older.status(), 200);
+    assert_eq!(older.bytes().unwrap(), first);
+    for (path, status) in [
+        ("/releases/AR-2025-0042/ro-crate?version=0000", 404),
+        ("/releases/AR-9999-0000/ro-crate", 404),
+        ("/releases/AR-2025-0042/ro-crate?download=maybe", 400),
+        ("/releases/AR-2025-0042", 404),
+    ] {
+        let response = get(path);
+        assert_eq!(response.status(), status, "{path}");
+        assert!(!response.text().unwrap().is_empty());
+    }
+    let post = http
+        .post(server.url("/releases"))
+        .header("Authorization", bearer)
+        .send()
+        .unwrap();
+    assert_eq!(post.status(), 405);
+
+    // The zip, with its length and digest; byte for byte the released one.
+    let zip_path = out.join("ro-crate-AR-2025-0042.zip");
+    let response = get("/releases/AR-2025-0042/ro-crate?download=true");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let length: u64 = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(length, std::fs::metadata(&zip_path).unwrap().len());
+    assert_eq!(
+        response.headers()["repr-digest"],
+        repr_digest(&zip_path).as_str()
+    );
+    assert_eq!(response.bytes().unwrap(), std::fs::read(&zip_path).unwrap());
+
+    // A zip changed since it was recorded is never served whole; one gone is 410.
+    let other = out.join("ro-crate-AR-2025-0115.zip");
+    let kept = std::fs::read(&other).unwrap();
+    let mut changed = kept.clone();
+    changed[100] ^= 1;
+    std::fs::write(&other, &changed).unwrap();
+    let cut = http
+        .get(server.url("/releases/AR-2025-0115/ro-crate?download=true"))
+        .header("Authorization", bearer)
+        .send()
+        .and_then(|r| r.bytes());
+    assert!(
+        cut.as_ref().map_or(true, |b| b.len() < kept.len()),
+        "served whole"
+    );
+    assert!(
+        server.log().contains("is not the recorded one"),
+        "{}",
+        server.log()
+    );
+    std::fs::remove_file(&other).unwrap();
+    assert_eq!(
+        get("/releases/AR-2025-0115/ro-crate?download=true").status(),
+        410
+    );
+    std::fs::write(&other, &kept).unwrap();
+
+    // POST /validate: the command line's report, for a zip and for a metadata document.
+    let cli = common::trecrate(&[
+        "validate",
+        zip_path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--level",
+        "recommended",
+    ]);
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let validated = |body: Vec<u8>, query: &str| {
+        http.post(server.url(&format!("/validate{query}")))
+            .header("Authorization", bearer)
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let response = validated(std::fs::read(&zip_path).unwrap(), "?level=recommended");
+    assert_eq!(response.status(), 200);
+    let report: serde_json::Value = serde_json::from_slice(&response.bytes().unwrap()).unwrap();
+    assert_eq!(report["passed"], cli["passed"]);
+    assert_eq!(report["findings"], cli["findings"]);
+    assert_eq!(report["profile"], cli["profile"]);
+    let mut broken: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    broken["@graph"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("datePublished");
+    let response = validated(serde_json::to_vec(&broken).unwrap(), "");
+    assert_eq!(response.status(), 200);
+    let report: serde_json::Value = serde_json::from_slice(&response.bytes().unwrap()).unwrap();
+    assert_eq!(report["passed"], false);
+    assert!(report["findings"].to_string().contains("datePublished"));
+    let response = validated(
+        std::fs::read(&zip_path).unwrap(),
+        "?profile=process-run-crate",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&response.bytes().unwrap()).unwrap();
+    assert!(
+        report["profile"].to_string().contains("process-run-crate"),
+        "{report}"
+    );
+    assert_eq!(validated(b"{}".to_vec(), "?profile=nonsense").status(), 400);
+    assert_eq!(validated(b"{}".to_vec(), "?level=loud").status(), 400);
+    // Not JSON: a finding; a zip that is no crate: 422, with the reason.
+    let response = validated(b"not a crate".to_vec(), "");
+    assert_eq!(response.status(), 200);
+    let report: serde_json::Value = serde_json::from_slice(&response.bytes().unwrap()).unwrap();
+    assert_eq!(report["passed"], false);
+    assert!(
+        report["findings"].to_string().contains("Metadata: JSON"),
+        "{report}"
+    );
+    let response = validated(b"PK\x03\x04 no zip at all".to_vec(), "");
+    assert_eq!(response.status(), 422);
+    assert!(!response.text().unwrap().is_empty());
+    assert_eq!(validated(Vec::new(), "").status(), 400);
+    // Over the limit: refused from the announced length, before any of the body is read.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    std::io::Write::write_all(
+        &mut stream,
+        format!(
+            "POST /validate HTTP/1.1\r\nHost: x\r\nAuthorization: {bearer}\r\n\
+             Content-Length: 100001\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // And when the length is not announced, as the body arrives.
+    let chunked = http
+        .post(server.url("/validate"))
+        .header("Authorization", bearer)
+        .body(reqwest::blocking::Body::new(std::io::Cursor::new(
+            vec![b' '; 100_001],
+        )))
+        .send();
+    assert!(chunked.map_or(true, |r| r.status() == 413));
+    let wrong = get("/validate");
+    assert_eq!(wrong.status(), 405);
+    // Nothing of the uploads is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains(&format!("upload-{}", server.pid()))
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The auditors' page in a real browser: the releases listed, a built-in query run from the
+/// link's parameters, and no error (a Content-Security-Policy violation would be one).
+#[test]
+fn the_auditors_page_works_in_chromium() {
+    let archive = Archive::new("endpoint-page");
+    archive.release_all();
+    let server = serve(&archive, &[]);
+    let (dom, console) =
+        common::chromium(&server.url("/#builtin=releases-by-checker&checker=Grace%20Mensah"));
+    assert!(console.is_empty(), "{console:?}");
+    for id in [
+        "AR-2024-0107",
+        "AR-2025-0042",
+        "AR-2025-0115",
+        "AR-2026-0003",
+    ] {
+        assert!(
+            dom.contains(&format!("<td>{id}</td>")),
+            "{id} missing: {dom}"
+        );
+    }
+    assert!(dom.contains("4 archived version(s)"), "{dom}");
+    assert!(dom.contains("<td>Grace Mensah</td>"), "{dom}");
+    assert!(dom.contains("row(s)"), "{dom}");
+    assert!(
+        dom.contains("id=\"results-csv\" download=\"results.csv\" href=\"blob:"),
+        "{dom}"
+    );
 }

@@ -11,7 +11,6 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 
 fn released(example: &str, name: &str) -> Fixture {
     let f = Fixture::of(example, name);
@@ -246,42 +245,9 @@ fn ro_crate_py_sees(example: &str, version: &str, bagit: bool) {
     assert_eq!(seen_ids, expected_ids);
 }
 
-/// Loads a page in headless Chromium; returns its DOM and the console lines it logged.
+/// Loads a page file in headless Chromium; returns its DOM and the console lines it logged.
 fn chromium(page: &Path) -> (String, Vec<String>) {
-    let binary = std::env::var("TRECRATE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&binary).exists(),
-        "{binary} not found: Debian's chromium is installed by `scripts/setup` (or set TRECRATE_CHROMIUM)"
-    );
-    let profile = Scratch::new("chromium-profile");
-    let output = Command::new(binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let console = stderr(&output)
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_owned)
-        .collect();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        console,
-    )
+    common::chromium(&format!("file://{}", page.display()))
 }
 
 #[test]

@@ -103,6 +103,10 @@ impl Moto {
         std::fs::read(to).unwrap()
     }
 
+    fn delete(&self, bucket: &str, key: &str) {
+        self.bucket(&["rm", bucket, key]);
+    }
+
     /// The release record in the release bucket, downloaded to `to`.
     fn record(&self, to: &Path) -> Value {
         serde_json::from_slice(&self.download("release-bucket", RECORD_KEY, to)).unwrap()
@@ -163,6 +167,13 @@ impl Run {
         self.release(fixture, &moto.endpoint(), &[&args[..], extra].concat())
     }
 
+    /// From bucket to bucket, recorded in the archive at `store`.
+    fn recorded(&self, fixture: &Fixture, moto: &Moto, store: &Path) -> Output {
+        let args = ["--quarantine", QUARANTINE, "--out", RELEASES, "--store"];
+        let store = store.to_str().unwrap();
+        self.release(fixture, &moto.endpoint(), &[&args[..], &[store]].concat())
+    }
+
     fn leftovers(&self) -> Vec<String> {
         common::list_files(&self.tmp)
     }
@@ -189,18 +200,7 @@ fn release_from_a_quarantine_bucket_to_a_release_bucket() {
     let moto = Moto::start(&f);
     let run = Run::new(&f);
     let store = f.scratch.join("archive");
-    let out = run.release(
-        &f,
-        &moto.endpoint(),
-        &[
-            "--quarantine",
-            QUARANTINE,
-            "--out",
-            RELEASES,
-            "--store",
-            store.to_str().unwrap(),
-        ],
-    );
+    let out = run.recorded(&f, &moto, &store);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(moto.keys("release-bucket"), [RECORD_KEY, ZIP_KEY]);
     assert_eq!(moto.open_uploads("release-bucket"), Vec::<Value>::new());
@@ -293,6 +293,43 @@ fn a_bag_goes_from_bucket_to_bucket_as_it_would_to_a_directory() {
     assert!(check.status.success(), "{}", stderr(&check));
     assert!(String::from_utf8_lossy(&check.stdout).contains("ro-crate-1.3"));
     assert_eq!(run.leftovers(), Vec::<String>::new());
+}
+
+/// `serve` streams a zip recorded at an s3:// location from the bucket, with its digest
+/// checked; an object gone from the bucket is 410.
+#[test]
+fn serve_hands_out_a_zip_recorded_in_a_bucket() {
+    let f = Fixture::new("s3-serve");
+    let moto = Moto::start(&f);
+    let run = Run::new(&f);
+    let store = f.scratch.join("archive");
+    let recorded = run.recorded(&f, &moto, &store);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let zip = moto.download("release-bucket", ZIP_KEY, &f.scratch.join("dl.zip"));
+
+    let port = common::free_port();
+    let mut serve = command();
+    serve
+        .args(["serve", "--store"])
+        .arg(&store)
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--s3-retries", "0"])
+        .envs(aws_env(&moto.endpoint()));
+    let server = common::Server::start(serve, port);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::blocking::Client::new();
+    let url = server.url("/releases/AR-2025-0042/ro-crate?download=true");
+    let response = http.get(&url).send().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-length"],
+        zip.len().to_string().as_str()
+    );
+    assert_eq!(response.bytes().unwrap(), zip);
+
+    moto.delete("release-bucket", ZIP_KEY);
+    let gone = http.get(&url).send().unwrap();
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().unwrap().contains("no longer there"));
 }
 
 #[test]

@@ -69,6 +69,8 @@ pub struct Prepared {
     path: String,
     record: Record,
     triples: Vec<Triple>,
+    /// The metadata document as read, for the archive to keep.
+    document: Vec<u8>,
     findings: Vec<Finding>,
 }
 
@@ -136,7 +138,12 @@ pub fn ingest_all(
 
 fn commit(archive: &Archive, prepared: Prepared, force: bool) -> Result<Ingested, IngestError> {
     let recorded = archive
-        .record(&prepared.record, prepared.triples, force)
+        .record(
+            &prepared.record,
+            prepared.triples,
+            &prepared.document,
+            force,
+        )
         .map_err(|source| IngestError::Archive {
             path: prepared.path,
             source,
@@ -230,6 +237,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         path: shown,
         record,
         triples,
+        document: checked.metadata,
         findings,
     })
 }

@@ -33,6 +33,37 @@ pub fn default_location() -> Option<PathBuf> {
 
 pub use crate::rdf::vocab::RECORDS;
 
+/// The directory, inside the store's, holding each recorded metadata document as
+/// `{sha256}.json`. RocksDB owns the files of its directory by their names (`*.sst`,
+/// `MANIFEST-*`, ...) and leaves a directory of another name alone.
+const DOCUMENTS: &str = "trecrate-documents";
+
+/// Where the document of this sha256 is kept; `None` for what is not a sha256, so that a
+/// name from a request never becomes a path elsewhere.
+fn document_path(store: &Path, sha256: &str) -> Option<PathBuf> {
+    (sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    .then(|| store.join(DOCUMENTS).join(format!("{sha256}.json")))
+}
+
+/// [`Archive::document`], for a reader that does not hold the archive open (`serve`'s
+/// query workers and routes read beside the serving process).
+pub fn document(store: &Path, metadata_sha256: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
+    let Some(path) = document_path(store, metadata_sha256) else {
+        return Ok(None);
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ArchiveError::Storage {
+            path,
+            source: source.into(),
+        }),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     #[error("{}: no archive here yet (record a release with `trecrate release --store`, or add crates with `trecrate ingest`)", path.display())]
@@ -173,14 +204,19 @@ impl Archive {
     }
 
     /// Records one crate version: its triples (the crate graph, default-graph triples) in
-    /// its own named graph and its record, in one transaction.
+    /// its own named graph and its record, in one transaction; and `document`, the metadata
+    /// as it was written, beside the store (see [`Archive::document`]).
     pub fn record(
         &self,
         record: &Record,
         triples: impl IntoIterator<Item = Triple>,
+        document: &[u8],
         force: bool,
     ) -> Result<Recorded, ArchiveError> {
         let graph = graph_name(&record.request_id, &record.metadata_sha256);
+        // Kept before the transaction: named by its content, a document whose transaction
+        // then fails is one no record points to, and the same bytes if tried again.
+        self.keep_document(&record.metadata_sha256, document)?;
         let current = self.current(&record.request_id)?;
         if let Some((current_graph, archived)) = &current {
             if *archived == record.metadata_sha256 {
@@ -244,6 +280,35 @@ impl Archive {
             graph: graph.into_string(),
             superseded: current.map(|(g, _)| g.into_string()),
         })
+    }
+
+    /// The metadata document of a recorded version, byte for byte as it was released or
+    /// ingested; `None` for a version recorded before the archive kept documents.
+    pub fn document(&self, metadata_sha256: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
+        document(&self.path, metadata_sha256)
+    }
+
+    fn keep_document(&self, sha256: &str, document: &[u8]) -> Result<(), ArchiveError> {
+        let path = document_path(&self.path, sha256).ok_or_else(|| ArchiveError::Storage {
+            path: self.path.clone(),
+            source: std::io::Error::other(format!("{sha256:?} is not a sha256")).into(),
+        })?;
+        if path.is_file() {
+            return Ok(());
+        }
+        let failed = |source: std::io::Error| ArchiveError::Storage {
+            path: path.clone(),
+            source: source.into(),
+        };
+        let dir = self.path.join(DOCUMENTS);
+        std::fs::create_dir_all(&dir).map_err(failed)?;
+        let staged = dir.join(format!(".{sha256}.{}", std::process::id()));
+        std::fs::write(&staged, document)
+            .and_then(|()| std::fs::rename(&staged, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&staged);
+                failed(e)
+            })
     }
 
     /// Every recorded version of a request: their named graphs, in IRI order.

@@ -290,10 +290,27 @@ fn query_format() -> impl clap::builder::TypedValueParser<Value = Format> {
 }
 
 const SERVE_HELP: &str = "\
-Endpoint: /query, per the SPARQL 1.1 Protocol: GET ?query=..., POST as a form (query=...) or
-with Content-Type application/sparql-query. Results by content negotiation (Accept):
-SPARQL JSON (default), XML, CSV, TSV; Turtle (default), N-Triples, JSON-LD for graphs;
-text/plain gives an aligned table. The default graph is the union of all archived graphs.
+Routes:
+  GET  /                     the auditors' page: releases, built-in queries as forms, a SPARQL
+                             box, results as a table and CSV (no token needed to load it; it
+                             asks for one and sends it)
+  GET  /query                SPARQL 1.1 Protocol: ?query=..., or ?builtin=NAME&PARAM=VALUE for
+  POST /query                a built-in query (see `trecrate query --list`); POST as a form or
+                             as application/sparql-query
+  GET  /releases             every archived version, as `trecrate releases --format json`
+  GET  /releases/ID/ro-crate the current version's ro-crate-metadata.json, byte for byte as
+                             released (?version=METADATA_SHA256 for an older one);
+                             ?download=true the zip, streamed with Content-Length and
+                             Repr-Digest, checked against the recorded sha256 as it goes
+                             (404: unknown request; 410: the recorded zip is gone)
+  POST /validate             a zip or a metadata document as the body (up to
+                             --max-upload-bytes, streamed to a temporary file): the JSON
+                             report of `trecrate validate`; ?profile=NAME (repeatable) and
+                             ?level=required|recommended|optional as on the command line
+
+Query results by content negotiation (Accept): SPARQL JSON (default), XML, CSV, TSV; Turtle
+(default), N-Triples, JSON-LD for graphs; text/plain gives an aligned table. The default graph
+is the union of all archived graphs.
 
 Read-only: updates get 403. With a token (--token-file or TRECRATE_TOKEN), every request
 needs `Authorization: Bearer TOKEN` (401 otherwise). A non-loopback --bind needs a token.
@@ -304,9 +321,11 @@ Clients: a request's head must arrive within 10 s, which is also how long an idl
 connection is kept; one address may hold 32 connections and all together 512 (503 beyond).
 The archive stays open (locked) while serving: stop the server to record releases.
 
-Example:
+Examples:
   TRECRATE_TOKEN=$(cat token) trecrate serve --bind 0.0.0.0:7878
-  curl -H 'Authorization: Bearer ...' --data-urlencode 'query=ASK {}' http://host:7878/query";
+  curl -H 'Authorization: Bearer ...' --data-urlencode 'query=ASK {}' http://host:7878/query
+  curl -OJ 'http://127.0.0.1:7878/releases/AR-2025-0042/ro-crate?download=true'
+  curl --data-binary @crate.zip 'http://127.0.0.1:7878/validate?level=recommended'";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -342,6 +361,16 @@ pub struct ServeArgs {
     /// when over it or over --timeout, which gives its memory back at once
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_query_memory: u64,
+
+    /// Largest crate POST /validate takes, in bytes (1 GiB by default)
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    pub max_upload_bytes: u64,
+
+    #[command(flatten)]
+    pub tre_namespace: TreNamespaceArg,
+
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 /// The endpoint's query worker (`archive::query::isolated`): not for users.

@@ -331,6 +331,13 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
             store: archive.path().to_owned(),
             max_memory: args.max_query_memory.saturating_mul(1 << 20),
         }),
+        archive: archive.path().to_owned(),
+        max_upload_bytes: args.max_upload_bytes,
+        validate: trecrate::validate::ValidateOptions {
+            tre_namespace: settle!(settings::tre_namespace(args.tre_namespace)),
+            ..Default::default()
+        },
+        s3: settle!(settings::s3(&args.s3)),
     };
     let needs_token = if options.token.is_some() {
         " (bearer token required)"
@@ -343,7 +350,7 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
         Err(e) => return fail(&e, ExitStatus::Error),
     };
     eprintln!(
-        "trecrate: serving {} at http://{}/query{needs_token}",
+        "trecrate: serving {} at http://{}/ (SPARQL at /query){needs_token}",
         archive.path().display(),
         args.bind,
     );

@@ -2,7 +2,8 @@
 //! defaults filled in, values checked. Every error here is the user's invocation (exit 2).
 
 use super::args::{
-    IngestArgs, LevelArg, ReleaseArgs, RunCrateArgs, StoreArg, TreNamespaceArg, ValidateArgs,
+    IngestArgs, LevelArg, ReleaseArgs, RunCrateArgs, S3Args, StoreArg, TreNamespaceArg,
+    ValidateArgs,
 };
 use std::path::{Path, PathBuf};
 use trecrate::archive::ingest::IngestOptions;
@@ -85,11 +86,23 @@ pub fn level(arg: LevelArg) -> Level {
     }
 }
 
-pub fn release(args: ReleaseArgs) -> Result<ReleaseOptions, SettingsError> {
-    let secret_access_key = match &args.s3.s3_secret_access_key_file {
+/// The `--s3-*` overrides of the AWS environment.
+pub fn s3(args: &S3Args) -> Result<trecrate::storage::s3::Config, SettingsError> {
+    let secret_access_key = match &args.s3_secret_access_key_file {
         Some(path) => Some(read_secret("--s3-secret-access-key-file", path)?),
         None => None,
     };
+    Ok(trecrate::storage::s3::Config {
+        endpoint: args.s3_endpoint_url.clone(),
+        region: args.s3_region.clone(),
+        access_key_id: args.s3_access_key_id.clone(),
+        secret_access_key,
+        retries: args.s3_retries,
+    })
+}
+
+pub fn release(args: ReleaseArgs) -> Result<ReleaseOptions, SettingsError> {
+    let s3 = s3(&args.s3)?;
     let store = if args.no_store {
         None
     } else {
@@ -99,13 +112,7 @@ pub fn release(args: ReleaseArgs) -> Result<ReleaseOptions, SettingsError> {
         export: args.export,
         quarantine: args.quarantine,
         out: args.out,
-        s3: trecrate::storage::s3::Config {
-            endpoint: args.s3.s3_endpoint_url,
-            region: args.s3.s3_region,
-            access_key_id: args.s3.s3_access_key_id,
-            secret_access_key,
-            retries: args.s3.s3_retries,
-        },
+        s3,
         force: args.force,
         publisher: Publisher {
             name: args.publisher_name,

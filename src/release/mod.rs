@@ -277,7 +277,12 @@ fn record(
         }),
         recorded_by: "release",
     };
-    Ok(archive.record(&record, archive::triples_of(&built.graph)?, force)?)
+    Ok(archive.record(
+        &record,
+        archive::triples_of(&built.graph)?,
+        built.metadata.as_bytes(),
+        force,
+    )?)
 }
 
 /// Every stage before the payload is read: nothing is written to disk.

@@ -203,7 +203,7 @@ pub fn run_crate(
                 &graph,
                 &base,
                 &loaded,
-                &metadata_sha256,
+                &metadata,
                 bag.as_ref(),
                 options.force,
             )?)
@@ -225,14 +225,14 @@ fn record(
     graph: &Store,
     base: &str,
     loaded: &Loaded,
-    metadata_sha256: &str,
+    metadata: &str,
     bag: Option<&BagZip>,
     force: bool,
 ) -> Result<Recorded, RunCrateError> {
     let record = archive::Record {
         request_id: loaded.run_id.clone(),
         root: base.to_owned(),
-        metadata_sha256: metadata_sha256.to_owned(),
+        metadata_sha256: crate::rdf::digest::sha256_hex(metadata.as_bytes()),
         released_at: crate::rdf::timestamp::Timestamp::now().as_str().to_owned(),
         file_count: loaded.files as u64,
         payload_bytes: loaded.bytes,
@@ -248,7 +248,12 @@ fn record(
         }),
         recorded_by: "run-crate",
     };
-    Ok(archive.record(&record, archive::triples_of(graph)?, force)?)
+    Ok(archive.record(
+        &record,
+        archive::triples_of(graph)?,
+        metadata.as_bytes(),
+        force,
+    )?)
 }
 
 /// The run crate as a bag in a zip (`--bagit`).

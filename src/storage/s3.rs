@@ -429,3 +429,56 @@ impl Write for &mut Parts<'_> {
         Ok(())
     }
 }
+
+/// An object's bytes as a reader: fetched a chunk at a time on the client's runtime, from a
+/// thread of the caller's (not one of another runtime's).
+pub struct ObjectReader {
+    client: Client,
+    chunks: futures::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+    chunk: bytes::Bytes,
+    url: String,
+}
+
+/// Opens the object `key` of `url`'s bucket for reading; [`BucketError::NotFound`] when
+/// there is none.
+pub fn read_object(
+    client: Client,
+    url: &BucketUrl,
+    key: &str,
+) -> Result<ObjectReader, BucketError> {
+    let located = url.url_of(key);
+    let bucket = client.bucket(url)?;
+    let store = Arc::clone(&bucket.store);
+    let object = bucket
+        .block_on(store.get(&object_key(key)?))
+        .map_err(|e| BucketError::of(located.clone(), "download", e))?;
+    drop(bucket);
+    Ok(ObjectReader {
+        client,
+        chunks: object.into_stream(),
+        chunk: bytes::Bytes::new(),
+        url: located,
+    })
+}
+
+impl std::io::Read for ObjectReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use futures::StreamExt;
+        while self.chunk.is_empty() {
+            match self.client.runtime.block_on(self.chunks.next()) {
+                None => return Ok(0),
+                Some(Ok(chunk)) => self.chunk = chunk,
+                Some(Err(e)) => {
+                    return Err(std::io::Error::other(format!(
+                        "{}: {}",
+                        self.url,
+                        reason(&e)
+                    )))
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}

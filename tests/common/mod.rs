@@ -327,6 +327,46 @@ pub fn entity<'a>(metadata: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no entity {id}"))
 }
 
+/// Loads `url` in headless Chromium, giving its scripts up to five seconds (of virtual time,
+/// which waits for their requests); returns the DOM and the console lines it logged.
+pub fn chromium(url: &str) -> (String, Vec<String>) {
+    let binary = std::env::var("TRECRATE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&binary).exists(),
+        "{binary} not found: Debian's chromium is installed by `scripts/setup` (or set TRECRATE_CHROMIUM)"
+    );
+    let profile = Scratch::new("chromium-profile");
+    let output = std::process::Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let console = stderr(&output)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        console,
+    )
+}
+
 /// SPARQL JSON results as rows of values in the projected order.
 pub fn rows(json: &[u8]) -> Vec<Vec<String>> {
     let results: Value = serde_json::from_slice(json).unwrap();

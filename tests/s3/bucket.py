@@ -5,6 +5,7 @@ the object_store client trecrate uses. Endpoint and credentials come from the AW
   bucket.py put-tree BUCKET PREFIX DIR    upload every file under DIR as PREFIX + relative path
   bucket.py put BUCKET KEY FILE           upload one file
   bucket.py get BUCKET KEY FILE           download one object
+  bucket.py rm BUCKET KEY                 delete one object
   bucket.py ls BUCKET                     JSON: [{"key", "size", "etag"}] of every object
   bucket.py uploads BUCKET                JSON: [{"key", "upload_id"}] of open multipart uploads
   bucket.py start-upload BUCKET KEY       start a multipart upload and leave it open
@@ -36,6 +37,9 @@ def main(argv):
     elif command == "get":
         bucket, key, path = args
         s3.download_file(bucket, key, path)
+    elif command == "rm":
+        bucket, key = args
+        s3.delete_object(Bucket=bucket, Key=key)
     elif command == "ls":
         (bucket,) = args
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)

@@ -1,20 +1,29 @@
-//! `trecrate serve`: the archive as a read-only SPARQL 1.1 Protocol endpoint.
+//! `trecrate serve`: the archive over HTTP, for auditors and for the services that release.
 //!
-//! One route, `/query`, takes GET and POST queries and answers in the format the client's
-//! `Accept` header prefers. Updates are refused (403) whatever route they come by. A bearer
-//! token, when configured, guards every route; without one, only loopback addresses may be
-//! bound, so an archive is never exposed to the network by accident.
+//! Routes, one module each: `/query`, a read-only SPARQL 1.1 Protocol endpoint ([`sparql`]);
+//! `/releases` and `/releases/{request_id}/ro-crate`, the archived crates and their zips
+//! ([`crates`]); `POST /validate`, a crate validated ([`upload`]); `/`, the auditors' page
+//! ([`page`]). Updates are refused (403) whatever route they come by. A bearer token, when
+//! configured, guards every route but the page's own static files; without one, only loopback
+//! addresses may be bound, so an archive is never exposed to the network by accident.
 
-use crate::archive::query::{self, isolated, Format, Limits, QueryError};
+mod crates;
+mod page;
+mod sparql;
+mod upload;
+
+use crate::archive::query::{isolated, Limits};
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, Method, Response, StatusCode, Uri};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use oxigraph::store::Store;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -42,6 +51,14 @@ pub struct ServeOptions {
     /// `None` evaluates in this process, where a cancelled query stops only at its next
     /// read of the store.
     pub isolation: Option<isolated::Isolation>,
+    /// The archive's directory, where the recorded metadata documents are kept.
+    pub archive: PathBuf,
+    /// Largest body `POST /validate` takes; it is streamed to a temporary file, never held.
+    pub max_upload_bytes: u64,
+    /// How `POST /validate` validates, but for its `profile` and `level` parameters.
+    pub validate: crate::validate::ValidateOptions,
+    /// For zips recorded at `s3://` locations.
+    pub s3: crate::storage::s3::Config,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +121,7 @@ impl Listening {
         let state = Arc::new(State {
             store: self.store,
             options: self.options,
-            log: Box::new(log),
+            log: Arc::new(log),
             peers: Mutex::new(HashMap::new()),
         });
         runtime.block_on(async move {
@@ -133,7 +150,7 @@ impl Listening {
 struct State {
     store: Store,
     options: ServeOptions,
-    log: Box<dyn Fn(&str) + Send + Sync>,
+    log: Arc<dyn Fn(&str) + Send + Sync>,
     /// Open connections by peer address.
     peers: Mutex<HashMap<IpAddr, usize>>,
 }
@@ -207,7 +224,15 @@ async fn connection(state: Arc<State>, stream: tokio::net::TcpStream, admitted: 
     drop(admitted);
 }
 
-type Body = Full<Bytes>;
+/// A response's body: whole, or streamed (a zip).
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// A body held whole.
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
 
 async fn respond(
     state: Arc<State>,
@@ -215,6 +240,12 @@ async fn respond(
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let start = Instant::now();
     let (head, incoming) = request.into_parts();
+    let (method, path) = (head.method.clone(), head.uri.path().to_owned());
+    if method == Method::POST && path == "/validate" {
+        let response = upload::validate(&state, head, incoming).await;
+        state.log_response(&method, &path, &response, start);
+        return Ok(response);
+    }
     let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(incoming, MAX_BODY).collect())
         .await
     {
@@ -232,7 +263,6 @@ async fn respond(
         )),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
     };
-    let (method, path) = (head.method.clone(), head.uri.path().to_owned());
     let response = match body {
         Err(response) => response,
         Ok(body) => {
@@ -243,7 +273,7 @@ async fn respond(
                 body: body.to_vec(),
             };
             let worker = Arc::clone(&state);
-            tokio::task::spawn_blocking(move || handle(&worker.store, &worker.options, &request))
+            tokio::task::spawn_blocking(move || handle(&worker, &request))
                 .await
                 .unwrap_or_else(|_| {
                     text(
@@ -253,12 +283,18 @@ async fn respond(
                 })
         }
     };
-    (state.log)(&format!(
-        "{method} {path} -> {} ({:.1} ms)",
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
-    ));
+    state.log_response(&method, &path, &response, start);
     Ok(response)
+}
+
+impl State {
+    fn log_response(&self, method: &Method, path: &str, response: &Response<Body>, start: Instant) {
+        (self.log)(&format!(
+            "{method} {path} -> {} ({:.1} ms)",
+            response.status().as_u16(),
+            start.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
 }
 
 /// A request as the routes see it, its body read.
@@ -269,28 +305,55 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+/// The 401 for a request without the token, when there is one.
+fn unauthorized(options: &ServeOptions, headers: &HeaderMap) -> Option<Response<Body>> {
+    let token = options.token.as_ref()?;
+    let presented = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Compared without stopping at the first difference: timing does not leak the token.
+    if presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(token.as_bytes()))) {
+        return None;
+    }
+    let mut response = text(
+        StatusCode::UNAUTHORIZED,
+        "this archive needs `Authorization: Bearer <token>`\n",
+    );
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, "Bearer".parse().expect("valid header"));
+    Some(response)
+}
+
 /// Answers one HTTP request.
-pub fn handle(store: &Store, options: &ServeOptions, request: &Request) -> Response<Body> {
-    if let Some(token) = &options.token {
-        let presented = request
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        // Compared without stopping at the first difference: timing does not leak the token.
-        if !presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(token.as_bytes()))) {
-            let mut response = text(
-                StatusCode::UNAUTHORIZED,
-                "this archive needs `Authorization: Bearer <token>`\n",
-            );
-            response
-                .headers_mut()
-                .insert(WWW_AUTHENTICATE, "Bearer".parse().expect("valid header"));
+fn handle(state: &State, request: &Request) -> Response<Body> {
+    let (store, options) = (&state.store, &state.options);
+    // The page and its script hold no data: a browser loads them without the token, which
+    // the page then asks for.
+    if request.method == Method::GET {
+        if let Some(response) = page::static_file(request.uri.path()) {
             return response;
         }
     }
-    match (request.method.clone(), request.uri.path()) {
-        (Method::GET, "/") => text(StatusCode::OK, HOME),
+    if let Some(refused) = unauthorized(options, &request.headers) {
+        return refused;
+    }
+    let path = request.uri.path();
+    if let Some(rest) = path.strip_prefix("/releases") {
+        return match request.method {
+            Method::GET => crates::route(state, rest, request),
+            _ => text(StatusCode::METHOD_NOT_ALLOWED, "use GET\n"),
+        };
+    }
+    if path == "/validate" {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use POST with the crate as the body\n",
+        );
+    }
+    use sparql::{answer, answer_form, refuse_update};
+    match (request.method.clone(), path) {
         (_, "/update") => refuse_update(),
         (Method::GET, "/query") => {
             answer_form(store, options, request.uri.query().unwrap_or(""), request)
@@ -320,138 +383,26 @@ pub fn handle(store: &Store, options: &ServeOptions, request: &Request) -> Respo
             }
         }
         (_, "/query") => text(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST\n"),
-        _ => text(StatusCode::NOT_FOUND, "not found: the endpoint is /query\n"),
+        _ => text(StatusCode::NOT_FOUND, NOT_FOUND),
     }
 }
 
-const HOME: &str = "trecrate archive: a read-only SPARQL 1.1 endpoint at /query\n\
-(GET /query?query=... or POST application/sparql-query). The default graph is the union\n\
-of every archived release; see `trecrate query --help`.\n";
-
-fn refuse_update() -> Response<Body> {
-    text(
-        StatusCode::FORBIDDEN,
-        "SPARQL Update is refused: this endpoint is read-only\n",
-    )
-}
-
-fn answer(
-    store: &Store,
-    options: &ServeOptions,
-    sparql: &str,
-    request: &Request,
-) -> Response<Body> {
-    let accept = request
-        .headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("*/*")
-        .to_owned();
-    let prepared = match query::prepare(sparql, "the query") {
-        Ok(p) => p,
-        Err(e @ QueryError::Update { .. }) => {
-            return text(StatusCode::FORBIDDEN, &format!("{e}\n"));
-        }
-        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("{e}\n")),
-    };
-    let Some(format) = negotiate(&accept, prepared.is_graph()) else {
-        return text(
-            StatusCode::NOT_ACCEPTABLE,
-            &format!(
-                "none of the accepted types ({accept}) can carry {}\n",
-                prepared.kind()
-            ),
-        );
-    };
-    let body = match &options.isolation {
-        Some(isolation) => isolated::evaluate(isolation, sparql, format, options.limits),
-        None => query::evaluate(store, prepared, options.limits).and_then(|answer| {
-            let mut body = Vec::new();
-            query::write(&answer, format, &mut body)?;
-            Ok(body)
-        }),
-    };
-    let status = match &body {
-        Ok(_) => StatusCode::OK,
-        Err(QueryError::Timeout(_) | QueryError::OutOfMemory(_)) => StatusCode::SERVICE_UNAVAILABLE,
-        Err(QueryError::TooManyResults(_)) => StatusCode::PAYLOAD_TOO_LARGE,
-        Err(QueryError::Io(_) | QueryError::Worker(_)) => StatusCode::INTERNAL_SERVER_ERROR,
-        Err(_) => StatusCode::BAD_REQUEST,
-    };
-    match body {
-        Ok(body) => Response::builder()
-            .status(status)
-            .header(CONTENT_TYPE, format.media_type())
-            .body(Body::from(body))
-            .expect("valid response"),
-        Err(e) => text(status, &format!("{e}\n")),
-    }
-}
-
-/// The format for an answer (a graph or not) that the `Accept` header prefers (highest q,
-/// then first listed).
-fn negotiate(accept: &str, graph: bool) -> Option<Format> {
-    let mut ranges: Vec<(f32, usize, String)> = accept
-        .split(',')
-        .enumerate()
-        .filter_map(|(i, range)| {
-            let mut parts = range.split(';');
-            let media = parts.next()?.trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (q > 0.0 && !media.is_empty()).then_some((q, i, media))
-        })
-        .collect();
-    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    ranges.into_iter().find_map(|(_, _, media)| {
-        let format = match media.as_str() {
-            "*/*" | "application/*" if graph => Format::Turtle,
-            "*/*" | "application/*" => Format::Json,
-            "text/*" if graph => Format::Turtle,
-            "text/*" => Format::Csv,
-            "application/sparql-results+json" | "application/json" => Format::Json,
-            "application/sparql-results+xml" | "application/xml" => Format::Xml,
-            "text/csv" => Format::Csv,
-            "text/tab-separated-values" => Format::Tsv,
-            "text/turtle" | "application/x-turtle" => Format::Turtle,
-            "application/n-triples" => Format::NTriples,
-            "application/ld+json" => Format::JsonLd,
-            "text/plain" => Format::Table,
-            _ => return None,
-        };
-        let fits = match format {
-            Format::Table => true,
-            Format::Turtle | Format::NTriples | Format::JsonLd => graph,
-            _ => !graph,
-        };
-        fits.then_some(format)
-    })
-}
-
-/// A query given as form parameters, in a GET's URL or a POST's body.
-fn answer_form(
-    store: &Store,
-    options: &ServeOptions,
-    encoded: &str,
-    request: &Request,
-) -> Response<Body> {
-    let params: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let find = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-    match find("query") {
-        Some(query) => answer(store, options, query, request),
-        None if find("update").is_some() => refuse_update(),
-        None => text(StatusCode::BAD_REQUEST, "missing the query parameter\n"),
-    }
-}
+const NOT_FOUND: &str = "not found: the routes are / (the auditors' page), /query (SPARQL), \
+/releases, /releases/{request_id}/ro-crate[?version=SHA256|download=true] and POST /validate\n";
 
 fn text(status: StatusCode, message: &str) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Body::from(message.to_owned()))
+        .body(full(message.to_owned()))
+        .expect("valid response")
+}
+
+/// A whole body of `media_type`.
+fn bytes(status: StatusCode, media_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, media_type)
+        .body(full(body))
         .expect("valid response")
 }
