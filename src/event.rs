@@ -8,3 +8,41 @@ pub enum Event {
     /// Files done, files in all, bytes done.
     Payload(usize, usize, u64),
 }
+
+/// A request to stop a run, set from elsewhere (the Python binding, on Ctrl-C) and checked
+/// between stages and between files: the run then ends with its `Cancelled` error, and, as for
+/// any error, nothing half-written is left. The default is a run nobody can stop.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Option<std::sync::Arc<std::sync::atomic::AtomicBool>>);
+
+impl Cancel {
+    /// A token that [`Cancel::cancel`] can set.
+    pub fn new() -> Self {
+        Cancel(Some(Default::default()))
+    }
+
+    pub fn cancel(&self) {
+        if let Some(flag) = &self.0 {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), as a message for someone who cannot see
+/// the chain: a Python exception, an HTTP answer.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

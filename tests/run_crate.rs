@@ -620,3 +620,71 @@ fn the_files_of_the_crate_are_those_run_files_rq_chooses() {
     let m = metadata(&dir);
     assert_eq!(entity(&m, "work/intermediate.txt")["contentSize"], 8);
 }
+
+/// `--bagit`: the run crate also as a BagIt bag, in a zip beside the metadata. bagit-python
+/// accepts it once Python's zipfile unpacks it, trecrate validate passes it, the bag holds
+/// the metadata and every file the crate describes, and the archive records it as a bag.
+#[test]
+fn a_bagged_run_crate_passes_bagit_py_and_trecrate_validate() {
+    let scratch = Scratch::new("run-crate-bagit");
+    let dir = corpus_run(&scratch);
+    let store = scratch.join("archive");
+    let out = run_crate(&dir, &["--bagit", "--store", store.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let zip = stdout
+        .lines()
+        .find_map(|l| {
+            l.split_once("  sha256 ")
+                .map(|(path, _)| PathBuf::from(path))
+        })
+        .unwrap_or_else(|| panic!("no zip named: {stdout}"));
+    assert_eq!(zip.parent(), Some(dir.as_path()));
+    let name = zip.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("ro-crate-") && name.ends_with(".zip"),
+        "{name}"
+    );
+
+    let checked = common::run_peer(
+        &common::python(),
+        &[
+            root().join("tests/peers/bagit_validate.py").as_os_str(),
+            zip.as_os_str(),
+        ],
+    );
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        stderr(&checked)
+    );
+    let ours = command().arg("validate").arg(&zip).output().unwrap();
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stdout)
+    );
+
+    let archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    let entries: Vec<String> = archive
+        .file_names()
+        .map(|n| n.unwrap().into_owned())
+        .collect();
+    let top = format!("{}/data/", name.trim_end_matches(".zip"));
+    let m = metadata(&dir);
+    let files: Vec<&str> = m["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| values(&e["@type"]).contains(&json!("File")))
+        .filter_map(|e| e["@id"].as_str())
+        .filter(|id| !id.contains(':'))
+        .collect();
+    assert!(files.len() > 5, "{files:?}");
+    for id in files.iter().chain(&["ro-crate-metadata.json"]) {
+        let entry = format!("{top}{id}");
+        assert!(entries.contains(&entry), "{entry} not in {entries:?}");
+    }
+    assert!(common::releases_csv(&store).contains(",bagit"));
+}

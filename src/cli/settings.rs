@@ -129,6 +129,7 @@ pub fn release(args: ReleaseArgs) -> Result<ReleaseOptions, SettingsError> {
         store,
         ro_crate_version: args.ro_crate_version,
         bagit: args.bagit.bagit,
+        cancel: Default::default(),
     })
 }
 
@@ -202,6 +203,7 @@ pub fn run_crate(args: RunCrateArgs) -> RunCrateOptions {
         store: args.store,
         force: args.force,
         bagit: args.bagit.bagit,
+        cancel: Default::default(),
     }
 }
 

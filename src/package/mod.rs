@@ -47,6 +47,8 @@ pub enum PackageError {
     },
     #[error(transparent)]
     Mismatch(Box<Mismatch>),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl PackageError {
@@ -109,6 +111,8 @@ pub struct Package<'a> {
     pub deflate_level: u32,
     /// Packaged as a BagIt bag; see [`bag`].
     pub bag: Option<&'a bag::BagInfo>,
+    /// Checked before each file.
+    pub cancel: crate::event::Cancel,
 }
 
 /// Paths of a finished release.

@@ -131,6 +131,9 @@ pub fn assemble<W: Write>(
         let mut pending = BTreeMap::new();
         let result = (|| {
             for (i, file) in package.payload.iter().enumerate() {
+                if package.cancel.is_cancelled() {
+                    return Err(PackageError::Cancelled);
+                }
                 let prepared = loop {
                     if let Some(p) = pending.remove(&i) {
                         break p;

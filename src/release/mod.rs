@@ -14,7 +14,7 @@ pub mod preview;
 pub mod quarantine;
 
 use crate::assets::{self, AssetDirs, Assets};
-use crate::event::Event;
+use crate::event::{Cancel, Event};
 use crate::finding::{Finding, Level};
 use crate::package::{self, Package, PayloadFile, ReleaseRecord, Written};
 use crate::profile::{ProfileError, Profiles, RoCrateVersion, RELEASE_TOKEN};
@@ -51,6 +51,8 @@ pub struct ReleaseOptions {
     pub ro_crate_version: RoCrateVersion,
     /// Package the crate as a BagIt bag: the crate directory is the bag, the zip holds it.
     pub bagit: bool,
+    /// Stops the run between stages and files.
+    pub cancel: Cancel,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +97,8 @@ pub enum Error {
     Panicked(&'static str),
     #[error("the crate graph fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
     Refused(Vec<Finding>),
+    #[error("cancelled; nothing was written")]
+    Cancelled,
 }
 
 impl Error {
@@ -208,7 +212,9 @@ pub fn release(
     let bag = options.bagit.then(|| package::bag::BagInfo {
         source_organization: Some(options.publisher.name.clone()),
     });
+    stop_if_cancelled(options)?;
     let package = Package {
+        cancel: options.cancel.clone(),
         bag: bag.as_ref(),
         request_id: &built.request.id,
         metadata: &built.metadata,
@@ -310,23 +316,27 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     let quarantine = Quarantine::open(&options.quarantine)?;
     let base = crate_base(&export.request.id);
 
+    stop_if_cancelled(options)?;
     on_event(Event::Stage("loading the export into the triple store"));
     let source = Store::new()?;
     load::load(&source, &export, &options.publisher)?;
     // From here on the source graph says everything the export did.
     let request = export.into_request();
 
+    stop_if_cancelled(options)?;
     on_event(Event::Stage(
         "building the RO-Crate graph (SPARQL CONSTRUCT)",
     ));
     let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
+    stop_if_cancelled(options)?;
     on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
     let findings = shacl::check(&assets.shapes, &graph, &base)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(Error::Refused(findings));
     }
 
+    stop_if_cancelled(options)?;
     // The payload list reads the export's graph, the preview and JSON-LD the crate graph:
     // one core finds the files while the other writes the metadata.
     on_event(Event::Stage(
@@ -379,6 +389,13 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
         payload,
         findings,
     })
+}
+
+fn stop_if_cancelled(options: &ReleaseOptions) -> Result<(), Error> {
+    match options.cancel.is_cancelled() {
+        true => Err(Error::Cancelled),
+        false => Ok(()),
+    }
 }
 
 fn check_options(options: &ReleaseOptions) -> Result<(), Error> {

@@ -52,6 +52,8 @@ pub enum RunCrateError {
     },
     #[error("the run crate fails {} REQUIRED check(s) of its own shapes; nothing was written", .0.iter().filter(|f| f.level == Level::Required).count())]
     Refused(Vec<Finding>),
+    #[error("cancelled; nothing was written")]
+    Cancelled,
 }
 
 impl RunCrateError {
@@ -78,6 +80,8 @@ pub struct RunCrateOptions {
     pub force: bool,
     /// Also write the crate as a BagIt bag in a zip beside the metadata.
     pub bagit: bool,
+    /// Stops the run between stages and files.
+    pub cancel: crate::event::Cancel,
 }
 
 impl RunCrateOptions {
@@ -147,12 +151,18 @@ pub fn run_crate(
     ));
     let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
+    if options.cancel.is_cancelled() {
+        return Err(RunCrateError::Cancelled);
+    }
     on_event(Event::Stage("checking the crate graph (SHACL)"));
     let findings = shacl::check(&assets.shapes, &graph, &base)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(RunCrateError::Refused(findings));
     }
 
+    if options.cancel.is_cancelled() {
+        return Err(RunCrateError::Cancelled);
+    }
     on_event(Event::Stage("writing JSON-LD"));
     let context = jsonld::Context::of(
         &[
@@ -320,6 +330,7 @@ fn stage_bag(
         date: &crate::rdf::timestamp::Timestamp::now(),
         deflate_level: 6,
         bag: Some(&info),
+        cancel: options.cancel.clone(),
     };
     let zip = options.bag_path(&loaded.run_id);
     let staged = zip.with_file_name(format!(

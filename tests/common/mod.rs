@@ -120,6 +120,7 @@ impl Fixture {
             store: None,
             ro_crate_version: Default::default(),
             bagit: false,
+            cancel: Default::default(),
         }
     }
 

@@ -144,7 +144,7 @@ pub(super) async fn validate(
         }
         Ok(Err(e)) => text(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &format!("{}\n", chain(&e)),
+            &format!("{}\n", crate::event::error_chain(&e)),
         ),
         Err(_) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -187,16 +187,4 @@ fn options(state: &State, query: &str) -> Result<(validate::ValidateOptions, Lev
         }
     }
     Ok((options, level))
-}
-
-/// An error with its causes, as the command line prints them.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
