@@ -11,9 +11,9 @@ use trecrate::storage::Location;
 #[command(
     name = "trecrate",
     version,
-    about = "Build, check and archive RO-Crate 1.1 release packages for Trusted Research Environments",
+    about = "Build, check and archive RO-Crate release packages for Trusted Research Environments",
     long_about = "trecrate turns an approved airlock request of a Trusted Research Environment (TRE) into an \
-RO-Crate 1.1 release package: the request's metadata is loaded as RDF, mapped to the RO-Crate graph by \
+RO-Crate release package (1.1 by default; 1.2, 1.3, BagIt on request): the request's metadata is loaded as RDF, mapped to the RO-Crate graph by \
 SPARQL CONSTRUCT queries, checked by SHACL shapes and written as compacted JSON-LD, with an HTML \
 preview, the approved files, a zip and a release record.\n\nEverything works offline: the JSON-LD \
 contexts, queries and shapes are built into the binary."
@@ -515,7 +515,7 @@ pub enum FormatArg {
 
 const RELEASE_HELP: &str = "\
 Writes, under --out, all at once or not at all (ID is the request id):
-  ro-crate-ID/ro-crate-metadata.json     RO-Crate 1.1 metadata (flattened, compacted JSON-LD)
+  ro-crate-ID/ro-crate-metadata.json     RO-Crate metadata (flattened, compacted JSON-LD)
   ro-crate-ID/ro-crate-preview.html      human-readable preview
   ro-crate-ID/data/OBJECT_vN.EXT         the latest approved version N of each output object
   ro-crate-ID.zip                        the crate, ro-crate-metadata.json at the zip root
