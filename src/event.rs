@@ -32,6 +32,15 @@ impl Cancel {
             .as_ref()
             .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed))
     }
+
+    /// `Err(cancelled)` once cancelled, for the checks between stages:
+    /// `options.cancel.check(Error::Cancelled)?`.
+    pub fn check<E>(&self, cancelled: E) -> Result<(), E> {
+        match self.is_cancelled() {
+            true => Err(cancelled),
+            false => Ok(()),
+        }
+    }
 }
 
 /// An error and its causes on one line (`a: b: c`), as a message for someone who cannot see

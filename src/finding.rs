@@ -17,6 +17,13 @@ pub enum Level {
 impl Level {
     pub const ALL: [Level; 3] = [Level::Required, Level::Recommended, Level::Optional];
 
+    /// The level a user names, in any case (`recommended`, `RECOMMENDED`).
+    pub fn parse(name: &str) -> Option<Level> {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(name))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Required => "REQUIRED",

@@ -181,6 +181,18 @@ impl Profiles {
         })
     }
 
+    /// The profile a user names (`--profile`, `?profile=`, Python's `profiles=`), as
+    /// [`Profiles::get`] finds it; the error lists the known ones.
+    pub fn named(&self, name: &str) -> Result<&Profile, String> {
+        self.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.0.iter().map(Profile::name).collect();
+            format!(
+                "{name:?} is not a known profile (known: {})",
+                known.join(", ")
+            )
+        })
+    }
+
     /// The profiles `profile` builds on, itself included, each once: the profiles whose
     /// findings a check against it reports.
     pub fn closure<'a>(&'a self, profile: &'a Profile) -> Vec<&'a Profile> {

@@ -303,19 +303,10 @@ fn recording_again_is_a_no_op_and_new_content_needs_force() {
     json["request"]["title"] = "Regional admissions, corrected title".into();
     std::fs::write(&export, serde_json::to_vec(&json).unwrap()).unwrap();
     let elsewhere = fixture.join("out");
+    let quarantine = fixture.join("quarantine");
     let release = |extra: &[&str]| {
-        let quarantine = fixture.join("quarantine");
-        let mut args = vec![
-            "release",
-            export.to_str().unwrap(),
-            "--quarantine",
-            quarantine.to_str().unwrap(),
-            "--out",
-            elsewhere.to_str().unwrap(),
-            "--quiet",
-        ];
-        args.extend(extra);
-        archive.run(&args)
+        let extra = [&["--quiet"], extra].concat();
+        archive.release_export(&export, &quarantine, &elsewhere, &extra)
     };
     let refused = release(&[]);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));

@@ -16,11 +16,7 @@ const VERSIONS: [&str; 3] = ["1.1", "1.2", "1.3"];
 /// A release of `example` in `version`, bagged or not.
 fn released(example: &str, version: &str, bagit: bool, name: &str) -> Fixture {
     let f = Fixture::of(example, &format!("{name}-{version}-{bagit}"));
-    let mut options = vec!["--quiet", "--ro-crate-version", version];
-    if bagit {
-        options.push("--bagit");
-    }
-    let output = f.release(&options);
+    let output = f.release(&common::format_options(version, bagit));
     assert!(
         output.status.success(),
         "{example} {version} bagit={bagit}: {}",
@@ -264,22 +260,8 @@ fn one_archive_holds_every_kind_and_every_builtin_query_answers_for_all() {
             let path = archive.scratch.join(&format!("{id}.json"));
             std::fs::write(&path, serde_json::to_vec(&edited).unwrap()).unwrap();
             let quarantine = example.join("quarantine");
-            let out = archive.out();
-            let mut args = vec![
-                "release",
-                path.to_str().unwrap(),
-                "--quarantine",
-                quarantine.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--quiet",
-                "--ro-crate-version",
-                version,
-            ];
-            if bagit {
-                args.push("--bagit");
-            }
-            let output = archive.run(&args);
+            let options = common::format_options(version, bagit);
+            let output = archive.release_export(&path, &quarantine, &archive.out(), &options);
             assert!(output.status.success(), "{id}: {}", stderr(&output));
             ids.push(id);
         }

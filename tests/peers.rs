@@ -185,11 +185,7 @@ fn ro_crate_py_sees_every_file_with_its_properties() {
 
 fn ro_crate_py_sees(example: &str, version: &str, bagit: bool) {
     let f = Fixture::of(example, &format!("rocrate-py-{version}-{bagit}"));
-    let mut args = vec!["--quiet", "--ro-crate-version", version];
-    if bagit {
-        args.push("--bagit");
-    }
-    let output = f.release(&args);
+    let output = f.release(&common::format_options(version, bagit));
     assert!(output.status.success(), "{}", stderr(&output));
     let crate_root = match bagit {
         true => f.crate_dir().join("data"),

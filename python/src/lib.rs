@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use trecrate::archive::query::{self, Answer, Format, Limits};
 use trecrate::event::{error_chain as chain, Cancel, Event};
 use trecrate::finding::{Finding, Level};
+use trecrate::release::load::{DEFAULT_PUBLISHER_NAME, DEFAULT_PUBLISHER_URL};
 use trecrate::validate::{report, Profiles, ValidateOptions};
 
 pyo3::create_exception!(
@@ -175,8 +176,8 @@ fn release<'py>(
         s3: Default::default(),
         force,
         publisher: trecrate::release::load::Publisher {
-            name: publisher_name.unwrap_or_else(|| "KARECTL Trusted Research Environment".into()),
-            url: publisher_url.unwrap_or_else(|| "https://karectl.example/".into()),
+            name: publisher_name.unwrap_or_else(|| DEFAULT_PUBLISHER_NAME.into()),
+            url: publisher_url.unwrap_or_else(|| DEFAULT_PUBLISHER_URL.into()),
         },
         tre_namespace: tre_namespace.unwrap_or_else(|| trecrate::rdf::vocab::TRE.into()),
         assets: Default::default(),
@@ -191,11 +192,13 @@ fn release<'py>(
     })?;
     match released {
         Ok(released) => from_json(py, &released.delivered.record().to_json()),
-        Err(trecrate::Error::Refused(findings)) => {
-            let error = trecrate::Error::Refused(findings.clone());
-            Err(failure(py, &error, true, &findings))
+        Err(error) => {
+            let findings = match &error {
+                trecrate::Error::Refused(findings) => findings.as_slice(),
+                _ => &[],
+            };
+            Err(failure(py, &error, error.is_refusal(), findings))
         }
-        Err(error) => Err(failure(py, &error, error.is_refusal(), &[])),
     }
 }
 
@@ -209,25 +212,18 @@ fn validate<'py>(
     level: &str,
     metadata_only: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let level = Level::ALL
-        .into_iter()
-        .find(|l| l.as_str().eq_ignore_ascii_case(level))
-        .ok_or_else(|| {
-            input_error(
-                py,
-                format!("level {level:?}: give required, recommended or optional"),
-            )
-        })?;
+    let level = Level::parse(level).ok_or_else(|| {
+        input_error(
+            py,
+            format!("level {level:?}: give required, recommended or optional"),
+        )
+    })?;
     let known = Profiles::builtin().map_err(|e| input_error(py, chain(&e)))?;
     let mut chosen = Vec::new();
     for name in profiles.unwrap_or_default() {
-        let profile = known.get(&name).ok_or_else(|| {
-            let names: Vec<&str> = known.all().iter().map(|p| p.name()).collect();
-            input_error(
-                py,
-                format!("profile {name:?} is not known ({})", names.join(", ")),
-            )
-        })?;
+        let profile = known
+            .named(&name)
+            .map_err(|e| input_error(py, format!("profiles: {e}")))?;
         chosen.push(profile.clone());
     }
     let options = ValidateOptions {
@@ -284,11 +280,13 @@ fn run_crate(
     });
     let error = match written {
         Ok(Ok(written)) => return Ok(written.path.display().to_string()),
-        Ok(Err(trecrate::run_crate::RunCrateError::Refused(findings))) => {
-            let error = trecrate::run_crate::RunCrateError::Refused(findings.clone());
-            failure(py, &error, true, &findings)
+        Ok(Err(error)) => {
+            let findings = match &error {
+                trecrate::run_crate::RunCrateError::Refused(findings) => findings.as_slice(),
+                _ => &[],
+            };
+            failure(py, &error, error.is_refusal(), findings)
         }
-        Ok(Err(error)) => failure(py, &error, error.is_refusal(), &[]),
         Err(interrupted) => interrupted,
     };
     if on_error_write_stub && !error.is_instance_of::<PyKeyboardInterrupt>(py) {
@@ -307,6 +305,8 @@ struct PyArchive {
     /// explicitly (or at the end of a `with` block).
     archive: Option<trecrate::archive::Archive>,
     path: PathBuf,
+    /// The auditors' library, read once.
+    builtins: Vec<query::Builtin>,
 }
 
 impl PyArchive {
@@ -407,7 +407,7 @@ fn bound_term(value: &Bound<'_, PyAny>) -> PyResult<oxigraph::model::Term> {
     Ok(Literal::new_simple_literal(value.str()?.to_cow()?).into())
 }
 
-fn builtins(py: Python<'_>) -> PyResult<Vec<query::Builtin>> {
+fn builtins_of(py: Python<'_>) -> PyResult<Vec<query::Builtin>> {
     let assets = trecrate::assets::audit_queries(None).map_err(|e| input_error(py, chain(&e)))?;
     query::builtins(&assets, trecrate::rdf::vocab::TRE).map_err(|e| input_error(py, chain(&e)))
 }
@@ -421,15 +421,13 @@ impl PyArchive {
         Ok(PyArchive {
             archive: Some(archive),
             path,
+            builtins: builtins_of(py)?,
         })
     }
 
     /// Every archived version, as `trecrate releases --format json` lists them.
     fn releases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let library = builtins(py)?;
-        let prepared = query::prepare_builtin(&library, "releases", &[])
-            .map_err(|e| input_error(py, chain(&e)));
-        self.answer(py, prepared)
+        self.builtin(py, "releases", None)
     }
 
     /// A SPARQL query; keyword arguments bind its variables (`?name`) before evaluation.
@@ -461,14 +459,13 @@ impl PyArchive {
         name: &str,
         params: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let library = builtins(py)?;
         let mut values = Vec::new();
         if let Some(params) = params {
             for (key, value) in params.iter() {
                 values.push((key.extract::<String>()?, value.str()?.to_string()));
             }
         }
-        let prepared = query::prepare_builtin(&library, name, &values)
+        let prepared = query::prepare_builtin(&self.builtins, name, &values)
             .map_err(|e| failure(py, &e, false, &[]));
         self.answer(py, prepared)
     }

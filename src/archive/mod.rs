@@ -48,8 +48,10 @@ fn document_path(store: &Path, sha256: &str) -> Option<PathBuf> {
     .then(|| store.join(DOCUMENTS).join(format!("{sha256}.json")))
 }
 
-/// [`Archive::document`], for a reader that does not hold the archive open (`serve`'s
-/// query workers and routes read beside the serving process).
+/// The metadata document of a recorded version in the archive at `store`, byte for byte as
+/// it was released or ingested; `None` for a version recorded before the archive kept
+/// documents. A function of the directory: `serve` reads it beside the process holding the
+/// archive open.
 pub fn document(store: &Path, metadata_sha256: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
     let Some(path) = document_path(store, metadata_sha256) else {
         return Ok(None);
@@ -205,7 +207,7 @@ impl Archive {
 
     /// Records one crate version: its triples (the crate graph, default-graph triples) in
     /// its own named graph and its record, in one transaction; and `document`, the metadata
-    /// as it was written, beside the store (see [`Archive::document`]).
+    /// as it was written, beside the store (see [`document`]).
     pub fn record(
         &self,
         record: &Record,
@@ -282,12 +284,6 @@ impl Archive {
         })
     }
 
-    /// The metadata document of a recorded version, byte for byte as it was released or
-    /// ingested; `None` for a version recorded before the archive kept documents.
-    pub fn document(&self, metadata_sha256: &str) -> Result<Option<Vec<u8>>, ArchiveError> {
-        document(&self.path, metadata_sha256)
-    }
-
     fn keep_document(&self, sha256: &str, document: &[u8]) -> Result<(), ArchiveError> {
         let path = document_path(&self.path, sha256).ok_or_else(|| ArchiveError::Storage {
             path: self.path.clone(),
@@ -313,22 +309,7 @@ impl Archive {
 
     /// Every recorded version of a request: their named graphs, in IRI order.
     pub fn graphs_of(&self, request_id: &str) -> Result<Vec<NamedNode>, ArchiveError> {
-        let records = GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(RECORDS));
-        let id = Literal::new_simple_literal(request_id);
-        let request = term("requestId");
-        let mut graphs = Vec::new();
-        for quad in self.store.quads_for_pattern(
-            None,
-            Some(request.as_ref()),
-            Some(TermRef::Literal(id.as_ref())),
-            Some(records),
-        ) {
-            if let NamedOrBlankNode::NamedNode(graph) = quad.map_err(self.storage())?.subject {
-                graphs.push(graph);
-            }
-        }
-        graphs.sort();
-        Ok(graphs)
+        graphs_of(&self.store, request_id).map_err(self.storage())
     }
 
     /// The current (not superseded) version of a request: its graph and metadata sha256.
@@ -336,10 +317,11 @@ impl Archive {
         let superseded_by = term("supersededBy");
         let metadata = term("metadataSha256");
         for graph in self.graphs_of(request_id)? {
-            if self.record_value(&graph, &superseded_by)?.is_some() {
+            let value = |predicate| record_value(&self.store, &graph, predicate);
+            if value(&superseded_by).map_err(self.storage())?.is_some() {
                 continue;
             }
-            let sha = match self.record_value(&graph, &metadata)? {
+            let sha = match value(&metadata).map_err(self.storage())? {
                 Some(Term::Literal(l)) => l.value().to_owned(),
                 _ => String::new(),
             };
@@ -352,26 +334,6 @@ impl Archive {
     /// wrote in memory (about 0.7 MB per 50-file release) until the store closes.
     pub fn flush(&self) -> Result<(), ArchiveError> {
         self.store.flush().map_err(self.storage())
-    }
-
-    /// The value of `predicate` in the record of `graph`, if any.
-    fn record_value(
-        &self,
-        graph: &NamedNode,
-        predicate: &NamedNode,
-    ) -> Result<Option<Term>, ArchiveError> {
-        let records = GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(RECORDS));
-        self.store
-            .quads_for_pattern(
-                Some(graph.as_ref().into()),
-                Some(predicate.as_ref()),
-                None,
-                Some(records),
-            )
-            .next()
-            .transpose()
-            .map(|q| q.map(|q| q.object))
-            .map_err(self.storage())
     }
 
     /// Every crate version's named graph, the records' excluded, in IRI order.
@@ -387,6 +349,48 @@ impl Archive {
         graphs.sort();
         Ok(graphs)
     }
+}
+
+/// The recorded versions of a request in `store`: their named graphs, in IRI order. A
+/// function of the store, so that `serve`, which holds only the store, reads records as the
+/// archive does.
+pub fn graphs_of(store: &Store, request_id: &str) -> Result<Vec<NamedNode>, StorageError> {
+    let records = GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(RECORDS));
+    let id = Literal::new_simple_literal(request_id);
+    let request = term("requestId");
+    let mut graphs = Vec::new();
+    for quad in store.quads_for_pattern(
+        None,
+        Some(request.as_ref()),
+        Some(TermRef::Literal(id.as_ref())),
+        Some(records),
+    ) {
+        if let NamedOrBlankNode::NamedNode(graph) = quad?.subject {
+            graphs.push(graph);
+        }
+    }
+    graphs.sort();
+    Ok(graphs)
+}
+
+/// The value of `predicate` (a [`term`] of the archive's vocabulary) in the record of
+/// `graph`, if any.
+pub fn record_value(
+    store: &Store,
+    graph: &NamedNode,
+    predicate: &NamedNode,
+) -> Result<Option<Term>, StorageError> {
+    let records = GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(RECORDS));
+    store
+        .quads_for_pattern(
+            Some(graph.as_ref().into()),
+            Some(predicate.as_ref()),
+            None,
+            Some(records),
+        )
+        .next()
+        .transpose()
+        .map(|q| q.map(|q| q.object))
 }
 
 /// Different content under an archived request id, without `force`.
@@ -424,7 +428,8 @@ pub fn graph_name(request_id: &str, metadata_sha256: &str) -> NamedNode {
     ))
 }
 
-fn term(local: &str) -> NamedNode {
+/// A term of the archive's vocabulary (`trecrate:requestId`).
+pub fn term(local: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{ARCHIVE}{local}"))
 }
 

@@ -590,7 +590,7 @@ pub struct ReleaseArgs {
     #[arg(
         long,
         env = "TRECRATE_PUBLISHER_NAME",
-        default_value = "KARECTL Trusted Research Environment"
+        default_value = trecrate::release::load::DEFAULT_PUBLISHER_NAME
     )]
     pub publisher_name: String,
 
@@ -598,7 +598,7 @@ pub struct ReleaseArgs {
     #[arg(
         long,
         env = "TRECRATE_PUBLISHER_URL",
-        default_value = "https://karectl.example/"
+        default_value = trecrate::release::load::DEFAULT_PUBLISHER_URL
     )]
     pub publisher_url: String,
 

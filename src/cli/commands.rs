@@ -7,7 +7,7 @@ use super::args::{
 };
 use super::exit::ExitStatus;
 use super::progress::Progress;
-use super::{causes, fail, settings};
+use super::{fail, settings};
 use std::io::Write;
 use std::time::{Duration, Instant};
 use trecrate::archive::query::isolated::Isolation;
@@ -312,6 +312,11 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
         eprintln!("trecrate: error: --timeout must be a positive number of seconds");
         return ExitStatus::Error;
     }
+    let namespace = settle!(settings::tre_namespace(args.tre_namespace));
+    let library = match builtins(None, &namespace) {
+        Ok(b) => b,
+        Err(status) => return status,
+    };
     let archive = match open_archive(&args.store, false) {
         Ok(a) => a,
         Err(status) => return status,
@@ -334,10 +339,11 @@ pub fn serve(args: ServeArgs) -> ExitStatus {
         archive: archive.path().to_owned(),
         max_upload_bytes: args.max_upload_bytes,
         validate: trecrate::validate::ValidateOptions {
-            tre_namespace: settle!(settings::tre_namespace(args.tre_namespace)),
+            tre_namespace: namespace,
             ..Default::default()
         },
         s3: settle!(settings::s3(&args.s3)),
+        builtins: library,
     };
     let needs_token = if options.token.is_some() {
         " (bearer token required)"
@@ -430,10 +436,7 @@ pub fn run_crate(args: RunCrateArgs) -> ExitStatus {
                 print_findings(findings);
             }
             if on_error_write_stub {
-                let cause = causes(&error)
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join(": ");
+                let cause = trecrate::event::error_chain(&error);
                 if let Err(e) = trecrate::run_crate::write_stub(&options, &cause) {
                     fail(&e, ExitStatus::Error);
                 }

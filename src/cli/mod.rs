@@ -23,7 +23,7 @@ pub fn fail(error: &dyn std::error::Error, status: ExitStatus) -> ExitStatus {
 }
 
 /// `error` and the errors that caused it, outermost first.
-pub fn causes<'a>(
+fn causes<'a>(
     error: &'a (dyn std::error::Error + 'a),
 ) -> impl Iterator<Item = &'a (dyn std::error::Error + 'a)> {
     std::iter::successors(Some(error), |e| {

@@ -13,7 +13,7 @@ use trecrate::jsonld::contexts::{ContextError, Contexts};
 use trecrate::release::load::Publisher;
 use trecrate::run_crate::RunCrateOptions;
 use trecrate::validate::profile_crate::ProfileCrate;
-use trecrate::validate::{Profile, ProfileError, Profiles, ValidateOptions};
+use trecrate::validate::{ProfileError, Profiles, ValidateOptions};
 use trecrate::ReleaseOptions;
 
 #[derive(Debug, thiserror::Error)]
@@ -137,18 +137,12 @@ pub fn validate(args: &ValidateArgs) -> Result<ValidateOptions, SettingsError> {
     let known = Profiles::builtin()?;
     let mut profiles = Vec::new();
     for name in &args.profile {
-        let profile = known.get(name).ok_or_else(|| SettingsError::Invalid {
-            option: "--profile",
-            message: format!(
-                "{name:?} is not a known profile (known: {})",
-                known
-                    .all()
-                    .iter()
-                    .map(Profile::name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })?;
+        let profile = known
+            .named(name)
+            .map_err(|message| SettingsError::Invalid {
+                option: "--profile",
+                message,
+            })?;
         profiles.push(profile.clone());
     }
     let contexts = Contexts::with_files(&args.context)?;

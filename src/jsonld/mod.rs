@@ -64,9 +64,7 @@ pub struct Remote<'a> {
 
 impl Context {
     /// `ro_crate` is the bundled context of the crate's RO-Crate version; `extension` is
-    /// `context/tre.jsonld`, whose `tre` prefix is replaced by `tre_namespace`. An extension
-    /// term the version's context defines alike is left out: `sha256` is an extension of 1.1
-    /// but a term of 1.2's own context.
+    /// `context/tre.jsonld`, whose `tre` prefix is replaced by `tre_namespace`.
     pub fn new(
         ro_crate: Remote<'_>,
         extension: &str,
@@ -74,19 +72,13 @@ impl Context {
     ) -> Result<Self, JsonLdError> {
         let mut terms = inline_terms("tre.jsonld", extension)?;
         terms.insert("tre".into(), Value::String(tre_namespace.to_owned()));
-        let own: Value =
-            serde_json::from_str(ro_crate.document).map_err(|e| JsonLdError::Context {
-                file: ro_crate.file,
-                message: e.to_string(),
-            })?;
-        if let Some(own) = own.get("@context").and_then(Value::as_object) {
-            terms.retain(|term, iri| own.get(term) != Some(iri));
-        }
         Context::of(&[ro_crate], terms)
     }
 
-    /// `[remote URLs..., terms]`: the remote documents in order, then the inline terms.
-    pub fn of(remote: &[Remote<'_>], terms: Map<String, Value>) -> Result<Self, JsonLdError> {
+    /// `[remote URLs..., terms]`: the remote documents in order, then the inline terms. An
+    /// inline term that the remote contexts already define alike is left out: `sha256` is an
+    /// extension of RO-Crate 1.1 but a term of 1.2's own context.
+    pub fn of(remote: &[Remote<'_>], mut terms: Map<String, Value>) -> Result<Self, JsonLdError> {
         let bad = |file, message: String| JsonLdError::Context { file, message };
         let mut loader = HashMap::new();
         let mut documents = Vec::new();
@@ -103,6 +95,14 @@ impl Context {
                 serde_json::from_str(r.document).map_err(|e| bad(r.file, e.to_string()))?;
             documents.push(parsed);
         }
+        // The definition in effect is the last remote context's that has the term.
+        terms.retain(|term, iri| {
+            documents
+                .iter()
+                .rev()
+                .find_map(|d| d.get("@context").and_then(|c| c.get(term)))
+                != Some(iri)
+        });
         let maps: Vec<&Map<String, Value>> = documents
             .iter()
             .map(|d| d.get("@context").and_then(Value::as_object))

@@ -42,6 +42,7 @@ pub fn assemble<W: Write>(
             });
         }
     };
+    let metadata_sha256 = hex(&Sha256::digest(package.metadata.as_bytes()));
     let (y, mo, d, h, mi, s) = package.date.utc_fields();
     let date = ::zip::DateTime::from_date_and_time(
         y.clamp(1980, 2107) as u16,
@@ -87,10 +88,14 @@ pub fn assemble<W: Write>(
         zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
         if bag.is_some() {
             let bytes = text.as_bytes();
+            let sha256 = match name == metadata.0 {
+                true => metadata_sha256.clone(),
+                false => hex(&Sha256::digest(bytes)),
+            };
             digest(
                 name,
                 bytes.len() as u64,
-                &hex(&Sha256::digest(bytes)),
+                &sha256,
                 Some(hex(&Sha512::digest(bytes))),
             );
         }
@@ -131,9 +136,7 @@ pub fn assemble<W: Write>(
         let mut pending = BTreeMap::new();
         let result = (|| {
             for (i, file) in package.payload.iter().enumerate() {
-                if package.cancel.is_cancelled() {
-                    return Err(PackageError::Cancelled);
-                }
+                package.cancel.check(PackageError::Cancelled)?;
                 let prepared = loop {
                     if let Some(p) = pending.remove(&i) {
                         break p;
@@ -178,9 +181,7 @@ pub fn assemble<W: Write>(
         window.stop();
         result
     })?;
-    let metadata_sha256 = hex(&Sha256::digest(package.metadata.as_bytes()));
     if let Some(info) = bag {
-        let (y, mo, d, ..) = package.date.utc_fields();
         let date = format!("{y:04}-{mo:02}-{d:02}");
         let tags = bag::tag_files(info, package.request_id, &metadata_sha256, &date, &digested);
         for (name, text) in tags {

@@ -59,8 +59,12 @@ impl RoCrateVersion {
     }
 
     /// Its profile token in the manifest (`ro-crate-1.2`).
-    pub fn token(self) -> String {
-        format!("ro-crate-{}", self.as_str())
+    pub fn token(self) -> &'static str {
+        match self {
+            RoCrateVersion::V1_1 => "ro-crate-1.1",
+            RoCrateVersion::V1_2 => "ro-crate-1.2",
+            RoCrateVersion::V1_3 => "ro-crate-1.3",
+        }
     }
 
     pub fn context_url(self) -> &'static str {

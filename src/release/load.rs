@@ -18,6 +18,11 @@ pub struct Publisher {
     pub url: String,
 }
 
+/// The publisher when none is given (`--publisher-name`, `--publisher-url`): the TRE of the
+/// bundled examples.
+pub const DEFAULT_PUBLISHER_NAME: &str = "KARECTL Trusted Research Environment";
+pub const DEFAULT_PUBLISHER_URL: &str = "https://karectl.example/";
+
 /// Writes the source graph for `export` into `store`.
 pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(), StorageError> {
     let mut g = SourceGraph::new(store, vocab::EXPORT, "urn:trecrate:export:")?;

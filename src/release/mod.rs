@@ -212,7 +212,7 @@ pub fn release(
     let bag = options.bagit.then(|| package::bag::BagInfo {
         source_organization: Some(options.publisher.name.clone()),
     });
-    stop_if_cancelled(options)?;
+    options.cancel.check(Error::Cancelled)?;
     let package = Package {
         cancel: options.cancel.clone(),
         bag: bag.as_ref(),
@@ -306,8 +306,8 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
         .ok_or(ProfileError::Unknown(RELEASE_TOKEN))?;
     let version = options.ro_crate_version;
     let version_profile = profiles
-        .get(&version.token())
-        .ok_or(ProfileError::Unknown("ro-crate-VERSION"))?;
+        .get(version.token())
+        .ok_or(ProfileError::Unknown(version.token()))?;
     let mut shapes = version_profile.shapes.clone();
     shapes.extend(profile.own_shapes.iter().cloned());
     shapes.sort();
@@ -316,27 +316,27 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     let quarantine = Quarantine::open(&options.quarantine)?;
     let base = crate_base(&export.request.id);
 
-    stop_if_cancelled(options)?;
+    options.cancel.check(Error::Cancelled)?;
     on_event(Event::Stage("loading the export into the triple store"));
     let source = Store::new()?;
     load::load(&source, &export, &options.publisher)?;
     // From here on the source graph says everything the export did.
     let request = export.into_request();
 
-    stop_if_cancelled(options)?;
+    options.cancel.check(Error::Cancelled)?;
     on_event(Event::Stage(
         "building the RO-Crate graph (SPARQL CONSTRUCT)",
     ));
     let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
-    stop_if_cancelled(options)?;
+    options.cancel.check(Error::Cancelled)?;
     on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
     let findings = shacl::check(&assets.shapes, &graph, &base)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(Error::Refused(findings));
     }
 
-    stop_if_cancelled(options)?;
+    options.cancel.check(Error::Cancelled)?;
     // The payload list reads the export's graph, the preview and JSON-LD the crate graph:
     // one core finds the files while the other writes the metadata.
     on_event(Event::Stage(
@@ -389,13 +389,6 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
         payload,
         findings,
     })
-}
-
-fn stop_if_cancelled(options: &ReleaseOptions) -> Result<(), Error> {
-    match options.cancel.is_cancelled() {
-        true => Err(Error::Cancelled),
-        false => Ok(()),
-    }
 }
 
 fn check_options(options: &ReleaseOptions) -> Result<(), Error> {

@@ -151,18 +151,14 @@ pub fn run_crate(
     ));
     let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
 
-    if options.cancel.is_cancelled() {
-        return Err(RunCrateError::Cancelled);
-    }
+    options.cancel.check(RunCrateError::Cancelled)?;
     on_event(Event::Stage("checking the crate graph (SHACL)"));
     let findings = shacl::check(&assets.shapes, &graph, &base)?;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(RunCrateError::Refused(findings));
     }
 
-    if options.cancel.is_cancelled() {
-        return Err(RunCrateError::Cancelled);
-    }
+    options.cancel.check(RunCrateError::Cancelled)?;
     on_event(Event::Stage("writing JSON-LD"));
     let context = jsonld::Context::of(
         &[
@@ -201,7 +197,10 @@ pub fn run_crate(
     };
     write_atomically(&path, metadata.as_bytes())?;
     let bag = match bag {
-        Some(staged) => Some(staged.commit()?),
+        Some((staged, bag)) => {
+            staged.commit()?;
+            Some(bag)
+        }
         None => None,
     };
 
@@ -211,9 +210,9 @@ pub fn run_crate(
             Some(record(
                 archive,
                 &graph,
-                &base,
                 &loaded,
                 &metadata,
+                &metadata_sha256,
                 bag.as_ref(),
                 options.force,
             )?)
@@ -233,16 +232,16 @@ pub fn run_crate(
 fn record(
     archive: &Archive,
     graph: &Store,
-    base: &str,
     loaded: &Loaded,
     metadata: &str,
+    metadata_sha256: &str,
     bag: Option<&BagZip>,
     force: bool,
 ) -> Result<Recorded, RunCrateError> {
     let record = archive::Record {
         request_id: loaded.run_id.clone(),
-        root: base.to_owned(),
-        metadata_sha256: crate::rdf::digest::sha256_hex(metadata.as_bytes()),
+        root: crate_base(&loaded.run_id),
+        metadata_sha256: metadata_sha256.to_owned(),
         released_at: crate::rdf::timestamp::Timestamp::now().as_str().to_owned(),
         file_count: loaded.files as u64,
         payload_bytes: loaded.bytes,
@@ -274,22 +273,37 @@ pub struct BagZip {
     pub zipped: package::Zipped,
 }
 
-/// A bag's zip written beside its target, to be renamed into place.
-struct StagedBag {
-    staged: PathBuf,
-    written: BagZip,
+/// A file written beside its target, `.{name}.trecrate-tmp-{pid}`, to be renamed into place;
+/// removed when dropped, so that a run that fails between writing and renaming leaves nothing.
+struct Staged {
+    path: PathBuf,
+    target: PathBuf,
 }
 
-impl StagedBag {
-    fn commit(self) -> Result<BagZip, RunCrateError> {
-        std::fs::rename(&self.staged, &self.written.zip).map_err(|source| {
-            let _ = std::fs::remove_file(&self.staged);
-            RunCrateError::Write {
-                path: self.written.zip.clone(),
-                source,
-            }
-        })?;
-        Ok(self.written)
+impl Staged {
+    fn beside(target: &Path) -> Self {
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Staged {
+            path: target.with_file_name(format!(".{name}.trecrate-tmp-{}", std::process::id())),
+            target: target.to_owned(),
+        }
+    }
+
+    fn commit(self) -> Result<(), RunCrateError> {
+        std::fs::rename(&self.path, &self.target).map_err(|source| RunCrateError::Write {
+            path: self.target.clone(),
+            source,
+        })
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // After a commit there is nothing left to remove.
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -300,7 +314,7 @@ fn stage_bag(
     loaded: &Loaded,
     metadata: &str,
     on_event: &mut dyn FnMut(Event),
-) -> Result<StagedBag, RunCrateError> {
+) -> Result<(Staged, BagZip), RunCrateError> {
     let payload: Vec<PayloadFile> = loaded
         .payload
         .iter()
@@ -333,65 +347,37 @@ fn stage_bag(
         cancel: options.cancel.clone(),
     };
     let zip = options.bag_path(&loaded.run_id);
-    let staged = zip.with_file_name(format!(
-        ".{}.trecrate-tmp-{}",
-        zip.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
+    let staged = Staged::beside(&zip);
     let error = |source| RunCrateError::Write {
         path: zip.clone(),
         source,
     };
-    let file = std::fs::File::create(&staged).map_err(error)?;
-    let written = package::assemble(
+    let file = std::fs::File::create(&staged.path).map_err(error)?;
+    let (zipped, writer) = package::assemble(
         &package,
         None,
         std::io::BufWriter::new(file),
         &zip,
         &mut |done, total, bytes| on_event(Event::Payload(done, total, bytes)),
     )
-    .map_err(|e| {
-        let _ = std::fs::remove_file(&staged);
-        RunCrateError::Package(Box::new(e))
-    })
-    .and_then(|(zipped, writer)| {
-        writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&staged);
-                error(e)
-            })?;
-        Ok(zipped)
-    })?;
-    Ok(StagedBag {
-        staged,
-        written: BagZip {
-            zip,
-            zipped: written,
-        },
-    })
+    .map_err(|e| RunCrateError::Package(Box::new(e)))?;
+    writer
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(error)?;
+    Ok((staged, BagZip { zip, zipped }))
 }
 
 /// Writes `bytes` beside `path` and renames it into place: a reader sees the old file or the
 /// new one, never half of one.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), RunCrateError> {
-    let error = |source| RunCrateError::Write {
+    let staged = Staged::beside(path);
+    std::fs::write(&staged.path, bytes).map_err(|source| RunCrateError::Write {
         path: path.to_owned(),
         source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staged = path.with_file_name(format!(".{name}.trecrate-tmp-{}", std::process::id()));
-    std::fs::write(&staged, bytes)
-        .and_then(|()| std::fs::rename(&staged, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&staged);
-            error(e)
-        })
+    })?;
+    staged.commit()
 }
 
 /// For `--on-error-write-stub`: a metadata file that says the generation failed, so that a

@@ -111,8 +111,8 @@ impl Fixture {
             s3: Default::default(),
             force: false,
             publisher: trecrate::release::load::Publisher {
-                name: "KARECTL Trusted Research Environment".into(),
-                url: "https://karectl.example/".into(),
+                name: trecrate::release::load::DEFAULT_PUBLISHER_NAME.into(),
+                url: trecrate::release::load::DEFAULT_PUBLISHER_URL.into(),
             },
             tre_namespace: tre_namespace.into(),
             assets: Default::default(),
@@ -285,13 +285,25 @@ impl Archive {
 
     pub fn release(&self, example: &str, extra: &[&str]) -> Output {
         let dir = root().join("examples").join(example);
+        let (export, quarantine) = (dir.join("release.json"), dir.join("quarantine"));
+        self.release_export(&export, &quarantine, &self.out(), extra)
+    }
+
+    /// `trecrate release EXPORT --quarantine QUARANTINE --out OUT EXTRA` into this archive.
+    pub fn release_export(
+        &self,
+        export: &Path,
+        quarantine: &Path,
+        out: &Path,
+        extra: &[&str],
+    ) -> Output {
         let mut args = vec![
             "release".to_owned(),
-            dir.join("release.json").display().to_string(),
+            export.display().to_string(),
             "--quarantine".into(),
-            dir.join("quarantine").display().to_string(),
+            quarantine.display().to_string(),
             "--out".into(),
-            self.out().display().to_string(),
+            out.display().to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -316,6 +328,15 @@ impl Archive {
         assert!(output.status.success(), "{name}: {}", stderr(&output));
         rows(&output.stdout)
     }
+}
+
+/// The options of a quiet release in RO-Crate `version`, bagged or not.
+pub fn format_options(version: &str, bagit: bool) -> Vec<&str> {
+    let mut options = vec!["--quiet", "--ro-crate-version", version];
+    if bagit {
+        options.push("--bagit");
+    }
+    options
 }
 
 /// The entity of a metadata document's `@graph` with this `@id`.

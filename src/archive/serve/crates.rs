@@ -5,13 +5,12 @@
 //! (the shape of sapporo's `GET /runs/{run_id}/ro-crate?download=`).
 
 use super::{bytes, full, text, Body, Request, State};
-use crate::archive::query;
-use crate::rdf::vocab::{ARCHIVE, RECORDS};
+use crate::archive::{self, query};
 use crate::storage::location::BucketUrl;
 use bytes::Bytes;
 use http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Response, StatusCode};
-use oxigraph::model::{GraphNameRef, Literal, NamedNode, Term};
+use oxigraph::model::Term;
 use oxigraph::store::Store;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -76,19 +75,13 @@ pub(super) fn route(state: &State, rest: &str, request: &Request) -> Response<Bo
 
 /// Every archived version, as `trecrate releases --format json` prints them.
 fn list(state: &State) -> Response<Body> {
-    let answered = crate::assets::audit_queries(None)
-        .map_err(|e| e.to_string())
-        .and_then(|assets| {
-            (|| {
-                let library = query::builtins(&assets, crate::rdf::vocab::TRE)?;
-                let prepared = query::prepare_builtin(&library, "releases", &[])?;
-                let answer = query::evaluate(&state.store, prepared, state.options.limits)?;
-                let mut body = Vec::new();
-                query::write(&answer, query::Format::Json, &mut body)?;
-                Ok::<_, query::QueryError>(body)
-            })()
-            .map_err(|e| e.to_string())
-        });
+    let answered = (|| {
+        let prepared = query::prepare_builtin(&state.options.builtins, "releases", &[])?;
+        let answer = query::evaluate(&state.store, prepared, state.options.limits)?;
+        let mut body = Vec::new();
+        query::write(&answer, query::Format::Json, &mut body)?;
+        Ok::<_, query::QueryError>(body)
+    })();
     match answered {
         Ok(body) => bytes(StatusCode::OK, query::Format::Json.media_type(), body),
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, &format!("{e}\n")),
@@ -108,36 +101,18 @@ struct Zip {
     size: u64,
 }
 
-/// The recorded versions of a request, from the records graph.
+/// The recorded versions of a request, as the archive reads its records.
 fn versions(store: &Store, id: &str) -> Result<Vec<Version>, oxigraph::store::StorageError> {
-    let records = NamedNode::new_unchecked(RECORDS);
-    let records = GraphNameRef::NamedNode(records.as_ref());
-    let term = |local: &str| NamedNode::new_unchecked(format!("{ARCHIVE}{local}"));
-    let literal = Term::from(Literal::new_simple_literal(id));
     let mut versions = Vec::new();
-    for quad in store.quads_for_pattern(
-        None,
-        Some(term("requestId").as_ref()),
-        Some(literal.as_ref()),
-        Some(records),
-    ) {
-        let graph = quad?.subject;
+    for graph in archive::graphs_of(store, id)? {
         let value = |local: &str| -> Result<Option<String>, oxigraph::store::StorageError> {
-            let predicate = term(local);
-            let found = store
-                .quads_for_pattern(
-                    Some(graph.as_ref()),
-                    Some(predicate.as_ref()),
-                    None,
-                    Some(records),
-                )
-                .next()
-                .transpose()?;
-            Ok(found.and_then(|q| match q.object {
-                Term::Literal(l) => Some(l.value().to_owned()),
-                Term::NamedNode(n) => Some(n.into_string()),
-                _ => None,
-            }))
+            Ok(
+                match archive::record_value(store, &graph, &archive::term(local))? {
+                    Some(Term::Literal(l)) => Some(l.value().to_owned()),
+                    Some(Term::NamedNode(n)) => Some(n.into_string()),
+                    _ => None,
+                },
+            )
         };
         let Some(metadata_sha256) = value("metadataSha256")? else {
             continue;

@@ -59,6 +59,9 @@ pub struct ServeOptions {
     pub validate: crate::validate::ValidateOptions,
     /// For zips recorded at `s3://` locations.
     pub s3: crate::storage::s3::Config,
+    /// The auditors' library, read once, in the TRE's namespace: `/query?builtin=`, the
+    /// release list and the page's forms.
+    pub builtins: Vec<crate::archive::query::Builtin>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -332,7 +335,7 @@ fn handle(state: &State, request: &Request) -> Response<Body> {
     // The page and its script hold no data: a browser loads them without the token, which
     // the page then asks for.
     if request.method == Method::GET {
-        if let Some(response) = page::static_file(request.uri.path()) {
+        if let Some(response) = page::static_file(request.uri.path(), &options.builtins) {
             return response;
         }
     }
@@ -391,11 +394,7 @@ const NOT_FOUND: &str = "not found: the routes are / (the auditors' page), /quer
 /releases, /releases/{request_id}/ro-crate[?version=SHA256|download=true] and POST /validate\n";
 
 fn text(status: StatusCode, message: &str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(full(message.to_owned()))
-        .expect("valid response")
+    bytes(status, "text/plain; charset=utf-8", message.to_owned())
 }
 
 /// A whole body of `media_type`.

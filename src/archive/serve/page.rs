@@ -13,9 +13,9 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 img-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The page's files, by path; `None` for any other path.
-pub(super) fn static_file(path: &str) -> Option<Response<Body>> {
+pub(super) fn static_file(path: &str, builtins: &[query::Builtin]) -> Option<Response<Body>> {
     let (media_type, body) = match path {
-        "/" => ("text/html; charset=utf-8", index()),
+        "/" => ("text/html; charset=utf-8", index(builtins)),
         "/app.js" => (
             "text/javascript; charset=utf-8",
             crate::assets::document(crate::assets::SERVE_SCRIPT).to_owned(),
@@ -38,13 +38,7 @@ pub(super) fn static_file(path: &str) -> Option<Response<Body>> {
 
 /// The page, with the built-in queries and their parameters as a JSON data island (read by
 /// the script, never run).
-fn index() -> String {
-    let builtins = crate::assets::audit_queries(None)
-        .map_err(|e| e.to_string())
-        .and_then(|assets| {
-            query::builtins(&assets, crate::rdf::vocab::TRE).map_err(|e| e.to_string())
-        })
-        .unwrap_or_default();
+fn index(builtins: &[query::Builtin]) -> String {
     let data: Vec<_> = builtins
         .iter()
         .map(|b| {

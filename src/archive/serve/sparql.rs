@@ -3,7 +3,7 @@
 
 use super::{text, Body, Request, ServeOptions};
 use crate::archive::query::{self, isolated, Format, QueryError};
-use http::header::{ACCEPT, CONTENT_TYPE};
+use http::header::ACCEPT;
 use http::{Response, StatusCode};
 use oxigraph::store::Store;
 
@@ -58,11 +58,7 @@ pub(super) fn answer(
         Err(_) => StatusCode::BAD_REQUEST,
     };
     match body {
-        Ok(body) => Response::builder()
-            .status(status)
-            .header(CONTENT_TYPE, format.media_type())
-            .body(super::full(body))
-            .expect("valid response"),
+        Ok(body) => super::bytes(status, format.media_type(), body),
         Err(e) => text(status, &format!("{e}\n")),
     }
 }
@@ -144,10 +140,7 @@ fn answer_builtin(
         .filter(|(k, _)| k != "builtin")
         .cloned()
         .collect();
-    let bound = crate::assets::audit_queries(None)
-        .map_err(|e| QueryError::Io(std::io::Error::other(e.to_string())))
-        .and_then(|assets| query::builtins(&assets, crate::rdf::vocab::TRE))
-        .and_then(|library| query::prepare_builtin(&library, name, &values))
+    let bound = query::prepare_builtin(&options.builtins, name, &values)
         .and_then(|prepared| prepared.bound());
     match bound {
         Ok(sparql) => answer(store, options, &sparql.to_string(), request),

@@ -161,22 +161,13 @@ fn options(state: &State, query: &str) -> Result<(validate::ValidateOptions, Lev
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         match key.as_ref() {
             "profile" => {
-                let profile = known.get(&value).ok_or_else(|| {
-                    let names: Vec<&str> = known.all().iter().map(|p| p.name()).collect();
-                    format!(
-                        "profile={value:?}: not a known profile ({})",
-                        names.join(", ")
-                    )
-                })?;
+                let profile = known.named(&value).map_err(|e| format!("profile: {e}"))?;
                 options.profiles.push(profile.clone());
             }
             "level" => {
-                level = Level::ALL
-                    .into_iter()
-                    .find(|l| l.as_str().eq_ignore_ascii_case(&value))
-                    .ok_or_else(|| {
-                        format!("level={value:?}: give required, recommended or optional")
-                    })?;
+                level = Level::parse(&value).ok_or_else(|| {
+                    format!("level={value:?}: give required, recommended or optional")
+                })?;
             }
             "metadata_only" => options.metadata_only = value == "true",
             other => {
