@@ -126,3 +126,60 @@ fn the_examples_are_released_byte_for_byte_as_recorded() {
         }
     }
 }
+
+/// A release of 10,000 files (bench/synth.py's export: every tenth object has a superseded
+/// version) is what it was when the pipeline ran as one graph: the metadata, preview and zip
+/// by their sha256, for the default crate, a bag and RO-Crate 1.3. What issue 18's
+/// parallel pipeline must keep byte for byte.
+#[test]
+fn a_10000_file_release_is_byte_identical_to_the_recorded_one() {
+    let scratch = Scratch::new("golden-10000");
+    let export = scratch.join("export");
+    let synth = common::run_peer(
+        &common::python(),
+        &[
+            root().join("bench/synth.py").as_os_str(),
+            export.as_os_str(),
+            "10000".as_ref(),
+        ],
+    );
+    assert!(synth.status.success(), "{}", common::stderr(&synth));
+    let mut sums = String::new();
+    for (name, options) in [
+        ("default", &[][..]),
+        ("bagit", &["--bagit"][..]),
+        ("1.3", &["--ro-crate-version", "1.3"][..]),
+    ] {
+        let out = scratch.join(name);
+        let output = command()
+            .arg("release")
+            .arg(export.join("release.json"))
+            .arg("--quarantine")
+            .arg(export.join("quarantine"))
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .args(options)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            common::stderr(&output)
+        );
+        let bag = out.join("ro-crate-AR-BENCH-10000");
+        let crate_dir = match options.contains(&"--bagit") {
+            true => bag.join("data"),
+            false => bag.clone(),
+        };
+        for file in ["ro-crate-metadata.json", "ro-crate-preview.html"] {
+            sums.push_str(&format!(
+                "{}  {name}/{file}\n",
+                sha256_of(&crate_dir.join(file))
+            ));
+        }
+        let zip = out.join("ro-crate-AR-BENCH-10000.zip");
+        sums.push_str(&format!("{}  {name}/zip\n", sha256_of(&zip)));
+    }
+    check("synthetic-10000.sha256", sums.as_bytes());
+}
