@@ -9,11 +9,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def timed(argv, ok_codes=(0,)):
+def timed(argv, ok_codes=(0,), stderr=None):
     """Runs argv; returns (wall s, CPU s, peak RSS MB). Peak RSS is the kernel's accounting of
-    the child (wait4 ru_maxrss). Exits if the child's status is not in ok_codes."""
+    the child (wait4 ru_maxrss). Exits if the child's status is not in ok_codes. `stderr`, an
+    open file, receives the child's standard error."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)

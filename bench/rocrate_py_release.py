@@ -1,6 +1,7 @@
-"""The Python baseline for bench/release.sh: ro-crate-py writing the crate of a synthetic
-export (the latest approved version of each object, with the same properties), hashing each
-file with hashlib since ro-crate-py does not hash. Usage: rocrate_py_release.py EXPORT_DIR OUT_DIR
+"""The Python baseline for the release benchmarks: ro-crate-py writing the crate of a synthetic
+export (the latest approved version of each object, with the same properties) as a directory
+and as a zip, what `trecrate release` writes; each file hashed with hashlib since ro-crate-py
+does not hash. Usage: rocrate_py_release.py EXPORT_DIR OUT_DIR
 """
 import hashlib
 import json
@@ -29,7 +30,9 @@ def main():
             "name": v["name"], "description": v["description"], "encodingFormat": v["media_type"],
             "contentSize": str(v["size"]), "sha256": sha256, "tre:statbarn": v["statbarn"],
         })
-    crate.write(out)
+    name = f"ro-crate-{export['request']['id']}"
+    crate.write(out / name)
+    crate.write_zip(out / f"{name}.zip")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,21 @@
-//! Stage 2: SPARQL CONSTRUCT queries turn the source graph into the RO-Crate graph.
+//! Stage 2: SPARQL CONSTRUCT queries turn source graphs into the RO-Crate graph.
 //!
 //! The mapping is entirely in `queries/release/*.rq`; this module only runs them, in two steps:
 //! `identify.rq` names entities and picks the shipped versions (its triples go back into the
 //! source graph), then every other query contributes its triples to the crate graph.
+//!
+//! A source graph may come in shards (a release's objects, a thousand at a time, each with the
+//! request they belong to): each shard is identified and mapped on its own, and the crate graph
+//! is the union of what the shards give. That is the whole graph's mapping as long as no query
+//! relates two objects, which none of the mapping does: each solution is about one object and
+//! the request.
 
 use crate::assets::Asset;
+use crate::rdf::frozen::{self, GraphBuilder};
+use crate::rdf::select::Dataset;
 use crate::rdf::vocab;
 use oxigraph::model::{GraphName, NamedNode, Quad, Term, Triple};
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::sparql::{PreparedSparqlQuery, QueryResults};
 use oxigraph::store::{StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,119 +24,110 @@ pub enum ShapeError {
     Query { query: String, message: String },
     #[error("queries/{query}: expected a CONSTRUCT query")]
     NotConstruct { query: String },
-    #[error("invalid crate base IRI {base:?}")]
-    Base { base: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
 
-/// Builds the crate graph, as the default graph of a new store, from the source graph in
-/// `source`: `identify` first, its triples added to the source graph, then the `mapping`
-/// queries. Relative IRIs in the queries resolve against `base`, the crate's root.
+/// A query of the mapping, parsed once for every shard.
+struct Construct {
+    name: String,
+    query: PreparedSparqlQuery,
+}
+
+impl Construct {
+    fn parse(asset: &Asset, base: &str) -> Result<Self, ShapeError> {
+        Ok(Construct {
+            name: asset.name.clone(),
+            query: crate::rdf::select::prepare(Some(base), &asset.text).map_err(|message| {
+                ShapeError::Query {
+                    query: asset.name.clone(),
+                    message,
+                }
+            })?,
+        })
+    }
+
+    /// The query's triples over `graph`.
+    fn run(&self, graph: &frozen::Graph) -> Result<Vec<Triple>, ShapeError> {
+        let fail = |message: String| ShapeError::Query {
+            query: self.name.clone(),
+            message,
+        };
+        let QueryResults::Graph(triples) = graph.execute(self.query.clone()).map_err(fail)? else {
+            return Err(ShapeError::NotConstruct {
+                query: self.name.clone(),
+            });
+        };
+        triples
+            .map(|t| t.map_err(|e| fail(e.to_string())))
+            .collect()
+    }
+}
+
+/// The mapping: `identify`, then the CONSTRUCT queries whose union is the crate graph.
+/// Relative IRIs in the queries resolve against the crate's root.
+pub struct Mapping {
+    identify: Construct,
+    construct: Vec<Construct>,
+}
+
+impl Mapping {
+    pub fn new(identify: &Asset, construct: &[Asset], base: &str) -> Result<Self, ShapeError> {
+        Ok(Mapping {
+            identify: Construct::parse(identify, base)?,
+            construct: construct
+                .iter()
+                .map(|asset| Construct::parse(asset, base))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Identifies the entities of `source` and maps it, its queries spread over `workers`
+    /// threads. Returns the source graph with what `identify` added (for the SELECTs that read
+    /// it after) and the crate graph's triples, query after query in the mapping's order.
+    pub fn map(
+        &self,
+        source: GraphBuilder,
+        workers: usize,
+    ) -> Result<(frozen::Graph, Vec<Triple>), ShapeError> {
+        let source = source.freeze();
+        // Collected before any goes in: the query reads the graph it adds to.
+        let identified = self.identify.run(&source)?;
+        let mut source = source.thaw();
+        for triple in identified {
+            source.insert(triple);
+        }
+        let source = source.freeze();
+        let mut triples = Vec::new();
+        let results = crate::parallel::map(&self.construct, workers, |_, query| query.run(&source));
+        for (query, result) in self.construct.iter().zip(results) {
+            triples.extend(result.ok_or_else(|| ShapeError::Query {
+                query: query.name.clone(),
+                message: "its evaluation stopped unexpectedly".into(),
+            })??);
+        }
+        Ok((source, triples))
+    }
+}
+
+/// The crate graph of one source graph, as the default graph of a new store, its queries run
+/// side by side.
 pub fn shape(
-    source: &Store,
+    source: GraphBuilder,
     identify: &Asset,
     mapping: &[Asset],
     base: &str,
 ) -> Result<Store, ShapeError> {
-    // Collected before any goes in: the query reads the graph it adds to.
-    let mut identified = Vec::new();
-    construct(source, identify, base, &mut |batch| {
-        identified.extend(batch);
-        true
-    })?;
-    source.extend(
-        identified
+    let mapping = Mapping::new(identify, mapping, base)?;
+    let workers = crate::parallel::workers(mapping.construct.len(), usize::MAX);
+    let (_, triples) = mapping.map(source, workers)?;
+    let graph = Store::new()?;
+    graph.extend(
+        triples
             .into_iter()
             .map(|t| t.in_graph(GraphName::DefaultGraph)),
     )?;
-    // The queries only read the source graph: they run side by side, a thread each (the
-    // File query alone is half the work for a 10,000-file release). Their triples go into
-    // the crate graph in batches as they come, query after query in the mapping's order, so
-    // that the graph is the same whichever finishes first; only the queries still waiting for
-    // their turn hold theirs (the File query's 1.1 million triples at 100,000 files no longer
-    // sit in memory beside both stores).
-    let crate_graph = Store::new()?;
-    std::thread::scope(|scope| -> Result<(), ShapeError> {
-        let channels: Vec<_> = mapping
-            .iter()
-            .map(|query| {
-                let (sender, batches) = std::sync::mpsc::channel();
-                scope.spawn(move || {
-                    let result = construct(source, query, base, &mut |batch| {
-                        sender.send(Ok(Some(batch))).is_ok()
-                    });
-                    // `None` says the query finished: a thread that panicked never sends it.
-                    let _ = sender.send(result.map(|()| None));
-                });
-                (query, batches)
-            })
-            .collect();
-        for (query, batches) in channels {
-            loop {
-                let batch = batches.recv().map_err(|_| ShapeError::Query {
-                    query: query.name.clone(),
-                    message: "its evaluation stopped unexpectedly".into(),
-                })?;
-                let Some(batch) = batch? else {
-                    break;
-                };
-                crate_graph.extend(
-                    batch
-                        .into_iter()
-                        .map(|t| t.in_graph(GraphName::DefaultGraph)),
-                )?;
-            }
-        }
-        Ok(())
-    })?;
-    Ok(crate_graph)
-}
-
-/// Triples handed over to the crate graph at a time.
-const BATCH: usize = 16_384;
-
-/// Runs one CONSTRUCT query, handing its triples to `deliver` in batches; stops early, without
-/// an error, when `deliver` says nobody wants more.
-fn construct(
-    store: &Store,
-    query: &Asset,
-    base: &str,
-    deliver: &mut dyn FnMut(Vec<Triple>) -> bool,
-) -> Result<(), ShapeError> {
-    let fail = |message: String| ShapeError::Query {
-        query: query.name.clone(),
-        message,
-    };
-    let evaluator = SparqlEvaluator::new()
-        .with_base_iri(base)
-        .map_err(|_| ShapeError::Base {
-            base: base.to_owned(),
-        })?;
-    let results = evaluator
-        .parse_query(&query.text)
-        .map_err(|e| fail(e.to_string()))?
-        .on_store(store)
-        .execute()
-        .map_err(|e| fail(e.to_string()))?;
-    let QueryResults::Graph(triples) = results else {
-        return Err(ShapeError::NotConstruct {
-            query: query.name.clone(),
-        });
-    };
-    let mut batch = Vec::with_capacity(BATCH);
-    for triple in triples {
-        batch.push(triple.map_err(|e| fail(e.to_string()))?);
-        if batch.len() == BATCH
-            && !deliver(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-        {
-            return Ok(());
-        }
-    }
-    if !batch.is_empty() {
-        deliver(batch);
-    }
-    Ok(())
+    Ok(graph)
 }
 
 /// Moves the `tre:` terms from ADR-0004's default namespace to the one the TRE configured.

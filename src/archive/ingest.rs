@@ -179,7 +179,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         message,
     };
     let facts = crate::rdf::select::select(
-        &graph,
+        &*graph,
         Some(BASE),
         &crate::rdf::vocab::in_tre_namespace(
             crate::assets::document(crate::assets::INGEST_RECORD_QUERY),

@@ -3,6 +3,7 @@
 //! every other module may use it.
 
 pub mod digest;
+pub mod frozen;
 pub mod iri;
 pub mod select;
 pub mod source_graph;

@@ -1,15 +1,17 @@
-//! Stage 1: the export becomes triples in the source graph (a store's default graph), one node
-//! per export object.
+//! Stage 1: the export becomes triples in source graphs, one node per export object.
 //!
 //! Nothing is decided here: the RO-Crate mapping, including which version ships, is in
 //! `queries/`. Node IRIs are positional (`urn:trecrate:export:objects/0/versions/1`) so that no
 //! export value ever has to be escaped into an IRI.
+//!
+//! The mapping is per output object, so the objects are loaded in shards ([`shard`]): each
+//! shard's graph holds the request's own graph ([`request`]: the request, its people,
+//! reviews and audit trail) and a run of objects, and is mapped on a core of its own.
 
 use super::export::{Export, Person};
-use crate::rdf::source_graph::SourceGraph;
+use crate::rdf::source_graph::{Node, SourceGraph};
 use crate::rdf::vocab;
-use oxigraph::model::NamedNode;
-use oxigraph::store::{StorageError, Store};
+use std::ops::Range;
 
 /// The TRE that publishes releases, described in the crate as an Organization.
 #[derive(Debug, Clone)]
@@ -23,9 +25,9 @@ pub struct Publisher {
 pub const DEFAULT_PUBLISHER_NAME: &str = "KARECTL Trusted Research Environment";
 pub const DEFAULT_PUBLISHER_URL: &str = "https://karectl.example/";
 
-/// Writes the source graph for `export` into `store`.
-pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(), StorageError> {
-    let mut g = SourceGraph::new(store, vocab::EXPORT, "urn:trecrate:export:")?;
+/// The request's own graph: everything of the export but its objects.
+pub fn request(export: &Export, publisher: &Publisher) -> SourceGraph {
+    let mut g = SourceGraph::new(vocab::EXPORT, "urn:trecrate:export:");
     let request = g.node("request");
     let r = &export.request;
     g.class(&request, "Request");
@@ -50,37 +52,6 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
     g.text(&tre, "name", &publisher.name);
     g.iri(&tre, "url", &publisher.url);
     g.link(&request, "publisher", &tre);
-
-    for (i, object) in export.objects.iter().enumerate() {
-        let o = g.node(&format!("objects/{i}"));
-        g.class(&o, "OutputObject");
-        g.text(&o, "id", &object.id);
-        g.link(&request, "object", &o);
-        for (j, version) in object.versions.iter().enumerate() {
-            let v = g.node(&format!("objects/{i}/versions/{j}"));
-            g.class(&v, "Version");
-            g.link(&o, "version", &v);
-            g.text(&v, "field", &version.field);
-            g.integer(&v, "number", version.number);
-            g.text(&v, "state", &version.state);
-            g.text(&v, "path", &version.path);
-            g.text(&v, "name", &version.name);
-            g.text(&v, "description", &version.description);
-            g.text(&v, "mediaType", &version.media_type);
-            g.text(&v, "sha256", &version.sha256);
-            g.integer(&v, "size", version.size);
-            g.text(&v, "statbarn", &version.statbarn);
-            g.text(
-                &v,
-                "researcherJustification",
-                &version.researcher_justification,
-            );
-            g.text(&v, "suppressionNotes", &version.suppression_notes);
-            if let Some(summary) = &version.agent_review_summary {
-                g.text(&v, "agentReviewSummary", summary);
-            }
-        }
-    }
 
     for (i, review) in export.reviews.iter().enumerate() {
         let rv = g.node(&format!("reviews/{i}"));
@@ -110,11 +81,63 @@ pub fn load(store: &Store, export: &Export, publisher: &Publisher) -> Result<(),
         }
     }
 
-    g.commit()
+    g
+}
+
+/// Objects in a shard: small enough that a shard's graph stays in the core's caches and
+/// 100,000 files make dozens of shards for the cores to share, large enough that the request's
+/// graph, repeated in each, is a small part of it.
+pub const SHARD: usize = 1024;
+
+/// The shards of `export`: runs of [`SHARD`] objects, and one shard when there is no object,
+/// so that the request is always mapped.
+pub fn shards(export: &Export) -> Vec<Range<usize>> {
+    let n = export.objects.len();
+    (0..n.div_ceil(SHARD).max(1))
+        .map(|i| i * SHARD..((i + 1) * SHARD).min(n))
+        .collect()
+}
+
+/// The source graph of a shard: the request's graph and the objects of `objects`.
+pub fn shard(request: &SourceGraph, export: &Export, objects: Range<usize>) -> SourceGraph {
+    let mut g = request.clone();
+    let request = g.node("request");
+    for i in objects {
+        let object = &export.objects[i];
+        let o = g.node(&format!("objects/{i}"));
+        g.class(&o, "OutputObject");
+        g.text(&o, "id", &object.id);
+        g.link(&request, "object", &o);
+        for (j, version) in object.versions.iter().enumerate() {
+            let v = g.node(&format!("objects/{i}/versions/{j}"));
+            g.class(&v, "Version");
+            g.link(&o, "version", &v);
+            g.text(&v, "field", &version.field);
+            g.integer(&v, "number", version.number);
+            g.text(&v, "state", &version.state);
+            g.text(&v, "path", &version.path);
+            g.text(&v, "name", &version.name);
+            g.text(&v, "description", &version.description);
+            g.text(&v, "mediaType", &version.media_type);
+            g.text(&v, "sha256", &version.sha256);
+            g.integer(&v, "size", version.size);
+            g.text(&v, "statbarn", &version.statbarn);
+            g.text(
+                &v,
+                "researcherJustification",
+                &version.researcher_justification,
+            );
+            g.text(&v, "suppressionNotes", &version.suppression_notes);
+            if let Some(summary) = &version.agent_review_summary {
+                g.text(&v, "agentReviewSummary", summary);
+            }
+        }
+    }
+    g
 }
 
 /// A person of the export (researcher or checker) as a source node under `path`.
-fn person(g: &mut SourceGraph<'_>, path: &str, person: &Person) -> NamedNode {
+fn person(g: &mut SourceGraph, path: &str, person: &Person) -> Node {
     let p = g.node(path);
     g.class(&p, "Person");
     g.text(&p, "id", &person.id);

@@ -1,10 +1,11 @@
 //! `trecrate release`: an approved airlock request becomes an RO-Crate release package.
 //!
 //! The stages, one module each, in the order [`build`] and [`release`] run them: [`export`]
-//! (the export, checked), [`load`] (the source graph), the CONSTRUCT mapping (`crate::shape`),
-//! the SHACL check (`crate::shacl`), [`preview`], JSON-LD (`crate::jsonld`), [`payload`] (the
-//! approved files in the [`quarantine`]), `crate::package` (directory, zip and record) or
-//! [`deliver`] (through S3), and the archive.
+//! (the export, checked), [`load`] (source graphs, one per shard of the export's objects), the
+//! CONSTRUCT mapping of each shard (`crate::shape`) and its files in the [`quarantine`]
+//! ([`payload`]), all shards on every core, the SHACL check of the crate graph
+//! (`crate::shacl`), [`preview`], JSON-LD (`crate::jsonld`), `crate::package` (directory, zip
+//! and record) or [`deliver`] (through S3), and the archive.
 
 pub mod deliver;
 pub mod export;
@@ -317,17 +318,12 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     let base = crate_base(&export.request.id);
 
     options.cancel.check(Error::Cancelled)?;
-    on_event(Event::Stage("loading the export into the triple store"));
-    let source = Store::new()?;
-    load::load(&source, &export, &options.publisher)?;
-    // From here on the source graph says everything the export did.
-    let request = export.into_request();
-
-    options.cancel.check(Error::Cancelled)?;
     on_event(Event::Stage(
-        "building the RO-Crate graph (SPARQL CONSTRUCT)",
+        "loading the export and building the RO-Crate graph (SPARQL CONSTRUCT), in shards",
     ));
-    let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
+    let Shaped { graph, payload } = map_shards(&export, options, &assets, &quarantine, &base)?;
+    // From here on the crate graph says everything the export did.
+    let request = export.into_request();
 
     options.cancel.check(Error::Cancelled)?;
     on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
@@ -337,49 +333,24 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     }
 
     options.cancel.check(Error::Cancelled)?;
-    // The payload list reads the export's graph, the preview and JSON-LD the crate graph:
-    // one core finds the files while the other writes the metadata.
-    on_event(Event::Stage(
-        "finding the approved files in the quarantine (beside the next stages)",
-    ));
-    let (payload, metadata) = std::thread::scope(|scope| {
-        let payload = scope.spawn({
-            let (base, quarantine, assets) = (&base, &quarantine, &assets);
-            move || {
-                let files = payload::payload(&source, base, quarantine, &assets.payload);
-                // The export's graph has served its purpose; at 100,000 files it holds a
-                // million quads.
-                drop(source);
-                files
-            }
-        });
-        let metadata = (|| -> Result<_, Error> {
-            on_event(Event::Stage("rendering the preview"));
-            let preview = preview::render(&graph, &assets, &base)?;
-            on_event(Event::Stage("writing JSON-LD"));
-            // Last, because the shapes and preview queries name ADR-0004's default tre:
-            // namespace.
-            shape::rename_namespace(&graph, &options.tre_namespace)?;
-            let context = jsonld::Context::new(
-                jsonld::Remote {
-                    url: version.context_url(),
-                    file: version.context_file(),
-                    document: &assets.ro_crate_context,
-                },
-                &assets.tre_context,
-                &options.tre_namespace,
-            )?;
-            Ok((preview, jsonld::serialize(&graph, &base, &context)?))
-        })();
-        let payload = payload
-            .join()
-            .map_err(|_| Error::Panicked("searching the quarantine"))
-            .and_then(|files| files.map_err(Error::from));
-        (payload, metadata)
-    });
-    // A file missing from the quarantine is the user's to fix: it is reported first.
+    // A file missing from the quarantine is the user's to fix: reported before the metadata's
+    // own errors, after the checks of the graph.
     let payload = payload?;
-    let (preview, metadata) = metadata?;
+    on_event(Event::Stage("rendering the preview"));
+    let preview = preview::render(&graph, &assets, &base)?;
+    on_event(Event::Stage("writing JSON-LD"));
+    // Last, because the shapes and preview queries name ADR-0004's default tre: namespace.
+    shape::rename_namespace(&graph, &options.tre_namespace)?;
+    let context = jsonld::Context::new(
+        jsonld::Remote {
+            url: version.context_url(),
+            file: version.context_file(),
+            document: &assets.ro_crate_context,
+        },
+        &assets.tre_context,
+        &options.tre_namespace,
+    )?;
+    let metadata = jsonld::serialize(&graph, &base, &context)?;
     Ok(Built {
         request,
         base,
@@ -388,6 +359,63 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
         preview,
         payload,
         findings,
+    })
+}
+
+/// What the shards of an export give: the crate graph, and the payload or why it cannot be
+/// had, to be reported after the graph's checks.
+struct Shaped {
+    graph: Store,
+    payload: Result<Vec<PayloadFile>, Error>,
+}
+
+/// The crate graph and the payload of `export`, shard by shard on every core: each shard's
+/// source graph is loaded, identified and mapped, its triples added to the crate graph and its
+/// files found in the quarantine.
+fn map_shards(
+    export: &Export,
+    options: &ReleaseOptions,
+    assets: &Assets,
+    quarantine: &Quarantine,
+    base: &str,
+) -> Result<Shaped, Error> {
+    let mapping = shape::Mapping::new(&assets.identify, &assets.construct, base)?;
+    let payload_query = payload::prepare(&assets.payload)?;
+    let request = load::request(export, &options.publisher);
+    let graph = Store::new()?;
+    let shards = load::shards(export);
+    let results = crate::parallel::map(
+        &shards,
+        crate::parallel::workers(shards.len(), usize::MAX),
+        |_, objects| -> Result<_, Error> {
+            options.cancel.check(Error::Cancelled)?;
+            let source = load::shard(&request, export, objects.clone()).into_builder();
+            let (source, triples) = mapping.map(source, 1)?;
+            graph.extend(
+                triples
+                    .into_iter()
+                    .map(|t| t.in_graph(oxigraph::model::GraphName::DefaultGraph)),
+            )?;
+            Ok(payload::payload(&source, base, quarantine, &payload_query))
+        },
+    );
+    let mut files = Vec::new();
+    let mut missing = None;
+    for result in results {
+        match result.ok_or(Error::Panicked("mapping a shard of the export"))?? {
+            Ok(shard) => files.extend(shard),
+            Err(e) => {
+                missing.get_or_insert(e);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.crate_path.cmp(&b.crate_path));
+    Ok(Shaped {
+        graph,
+        payload: match missing {
+            Some(e) => Err(e.into()),
+            None => Ok(files),
+        },
     })
 }
 

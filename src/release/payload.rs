@@ -3,8 +3,8 @@
 
 use super::quarantine::{Quarantine, QuarantineError};
 use crate::package::PayloadFile;
-use crate::rdf::select;
-use oxigraph::store::Store;
+use crate::rdf::{frozen, select};
+use oxigraph::sparql::PreparedSparqlQuery;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
@@ -22,16 +22,22 @@ impl PayloadError {
     }
 }
 
-/// The files the crate graph ships, each resolved inside the quarantine, in crate path order.
+/// `queries/payload.rq`, parsed once for every shard.
+pub fn prepare(query: &str) -> Result<PreparedSparqlQuery, PayloadError> {
+    select::prepare(None, query).map_err(PayloadError::Query)
+}
+
+/// The files a source graph (after `identify.rq`) ships, each resolved inside the quarantine,
+/// in crate path order.
 pub fn payload(
-    source: &Store,
+    source: &frozen::Graph,
     base: &str,
     quarantine: &Quarantine,
-    query: &str,
+    query: &PreparedSparqlQuery,
 ) -> Result<Vec<PayloadFile>, PayloadError> {
     let mut files = Vec::new();
     // Row by row: at 100,000 files the rows, collected, outweighed the files made of them.
-    select::each_row(source, None, query, PayloadError::Query, |row| {
+    select::each_prepared_row(source, query.clone(), PayloadError::Query, |row| {
         let get = |name: &str| -> Result<String, PayloadError> {
             select::text(row.get(name))
                 .ok_or_else(|| PayloadError::Query(format!("?{name} is unbound or not a literal")))

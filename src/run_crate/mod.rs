@@ -137,19 +137,13 @@ pub fn run_crate(
     on_event(Event::Stage(
         "reading the run directory into the triple store",
     ));
-    let source = Store::new()?;
-    let loaded = run_dir::load(
-        &source,
-        &options.dir,
-        options.license.as_deref(),
-        &assets.files,
-    )?;
+    let (source, loaded) = run_dir::load(&options.dir, options.license.as_deref(), &assets.files)?;
     let base = crate_base(&loaded.run_id);
 
     on_event(Event::Stage(
         "building the Workflow Run Crate graph (SPARQL CONSTRUCT)",
     ));
-    let graph = shape::shape(&source, &assets.identify, &assets.construct, &base)?;
+    let graph = shape::shape(source, &assets.identify, &assets.construct, &base)?;
 
     options.cancel.check(RunCrateError::Cancelled)?;
     on_event(Event::Stage("checking the crate graph (SHACL)"));

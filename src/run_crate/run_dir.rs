@@ -7,11 +7,12 @@
 //! directory is whatever the engine left behind, so every fact is optional except the run
 //! request itself: what cannot be read is left out, never guessed.
 
+use crate::rdf::frozen::GraphBuilder;
 use crate::rdf::iri::encode_path as uri_path;
 use crate::rdf::source_graph::SourceGraph;
 use crate::rdf::vocab;
 use oxigraph::model::Literal;
-use oxigraph::store::{StorageError, Store};
+use oxigraph::store::StorageError;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, Read};
@@ -74,15 +75,14 @@ fn run_id(dir: &Path, info: Option<&Value>) -> String {
         })
 }
 
-/// Writes the source graph of the run directory `dir` into `store`. `license` (an IRI)
+/// The source graph of the run directory `dir`, and what was loaded. `license` (an IRI)
 /// overrides the run request's `tags.license`; `select` (`queries/run-files.rq`) chooses
 /// which files are the crate's.
 pub fn load(
-    store: &Store,
     dir: &Path,
     license: Option<&str>,
     select: &str,
-) -> Result<Loaded, RunDirError> {
+) -> Result<(GraphBuilder, Loaded), RunDirError> {
     let request_path = dir.join("run_request.json");
     let bytes = read_regular(&request_path).map_err(|source| RunDirError::Request {
         path: request_path.clone(),
@@ -98,7 +98,7 @@ pub fn load(
             message: "expected an object".into(),
         });
     }
-    let mut g = SourceGraph::new(store, vocab::RUN, "urn:trecrate:run:")?;
+    let mut g = SourceGraph::new(vocab::RUN, "urn:trecrate:run:");
     let run = g.node("run");
     g.class(&run, "Run");
     let info = read_json(&dir.join("runtime_info.json"));
@@ -153,7 +153,7 @@ pub fn load(
     }
     if let Some(code) = small("exit_code.txt") {
         match code.parse::<i64>() {
-            Ok(n) => g.push(&run, "exitCode", &Literal::from(n)),
+            Ok(n) => g.push(&run, "exitCode", Literal::from(n)),
             Err(_) => g.text(&run, "exitCodeText", &code),
         }
     }
@@ -260,13 +260,13 @@ pub fn load(
         }
     }
 
-    g.commit()?;
-    Ok(Loaded {
+    let loaded = Loaded {
         run_id,
         files: files.len(),
         bytes,
         payload,
-    })
+    };
+    Ok((g.into_builder(), loaded))
 }
 
 /// A file of the run chosen for the crate, with its name read by `run-files.rq`.
@@ -286,14 +286,13 @@ fn choose(dir: &Path, select: &str) -> Result<Vec<RunFile>, RunDirError> {
 
 /// The rows of `select` over `paths` as run:Entry facts, restricted to those paths.
 fn select_files(paths: &[String], select: &str) -> Result<Vec<RunFile>, RunDirError> {
-    let entries = Store::new()?;
-    let mut g = SourceGraph::new(&entries, vocab::RUN, "urn:trecrate:run:")?;
+    let mut g = SourceGraph::new(vocab::RUN, "urn:trecrate:run:");
     for (i, path) in paths.iter().enumerate() {
         let entry = g.node(&format!("entries/{i}"));
         g.class(&entry, "Entry");
         g.text(&entry, "path", path);
     }
-    g.commit()?;
+    let entries = g.freeze();
     let rows = crate::rdf::select::select(&entries, None, select).map_err(RunDirError::Select)?;
     let listed: std::collections::HashSet<&String> = paths.iter().collect();
     let text = |row: &std::collections::HashMap<String, oxigraph::model::Term>, name: &str| {

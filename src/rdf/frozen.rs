@@ -1,0 +1,306 @@
+//! A frozen graph: triples written once, then only read, for the SPARQL evaluator.
+//!
+//! The release's source graphs are written in one go and then queried many times. oxigraph's
+//! memory store pays for transactions and versioning on every read (each pattern lookup walks
+//! versioned entries behind concurrent hash maps, each term is hashed to find its string); a
+//! frozen graph numbers its terms once and keeps its triples as sorted arrays of those
+//! numbers, so a pattern is a binary search and a slice, and joins compare integers.
+
+use indexmap::IndexSet;
+use oxigraph::model::{Term, Triple};
+use rustc_hash::FxBuildHasher;
+use spareval::{InternalQuad, QueryableDataset};
+use std::convert::Infallible;
+
+/// Terms by number, and numbers by term.
+type Terms = IndexSet<Term, FxBuildHasher>;
+
+/// Collects triples; [`GraphBuilder::freeze`] indexes them.
+#[derive(Default, Clone)]
+pub struct GraphBuilder {
+    terms: Terms,
+    triples: Vec<[u32; 3]>,
+}
+
+impl GraphBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of `term`, numbering it if it is new.
+    pub fn id(&mut self, term: impl Into<Term>) -> u32 {
+        let (id, _) = self.terms.insert_full(term.into());
+        u32::try_from(id).expect("fewer than 2^32 terms")
+    }
+
+    pub fn insert_ids(&mut self, triple: [u32; 3]) {
+        self.triples.push(triple);
+    }
+
+    pub fn insert(&mut self, triple: Triple) {
+        let t = [
+            self.id(triple.subject),
+            self.id(triple.predicate),
+            self.id(triple.object),
+        ];
+        self.triples.push(t);
+    }
+
+    /// Sorts and indexes the triples; duplicates count once.
+    pub fn freeze(self) -> Graph {
+        let mut spo = self.triples;
+        spo.sort_unstable();
+        spo.dedup();
+        let mut pos: Vec<[u32; 3]> = spo.iter().map(|&[s, p, o]| [p, o, s]).collect();
+        pos.sort_unstable();
+        let mut osp: Vec<[u32; 3]> = spo.iter().map(|&[s, p, o]| [o, s, p]).collect();
+        osp.sort_unstable();
+        Graph {
+            terms: self.terms,
+            spo,
+            pos,
+            osp,
+        }
+    }
+}
+
+/// Triples indexed three ways (subject, predicate and object first), read-only.
+pub struct Graph {
+    terms: Terms,
+    spo: Vec<[u32; 3]>,
+    pos: Vec<[u32; 3]>,
+    osp: Vec<[u32; 3]>,
+}
+
+impl Graph {
+    pub fn len(&self) -> usize {
+        self.spo.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spo.is_empty()
+    }
+
+    /// Back to a builder, with every term and triple, to add more.
+    pub fn thaw(self) -> GraphBuilder {
+        GraphBuilder {
+            terms: self.terms,
+            triples: self.spo,
+        }
+    }
+
+    pub fn term(&self, id: u32) -> &Term {
+        &self.terms[id as usize]
+    }
+
+    /// Triples of `index` whose first one or two numbers are `key`.
+    fn range<'a>(index: &'a [[u32; 3]], key: &[u32]) -> &'a [[u32; 3]] {
+        let start = index.partition_point(|t| t[..key.len()] < *key);
+        let end = start + index[start..].partition_point(|t| t[..key.len()] == *key);
+        &index[start..end]
+    }
+
+    /// The triples matching a pattern, as (subject, predicate, object) numbers.
+    pub fn matching(
+        &self,
+        s: Option<u32>,
+        p: Option<u32>,
+        o: Option<u32>,
+    ) -> impl Iterator<Item = [u32; 3]> + '_ {
+        // Each arm yields the triples of one index's range, put back in subject order, then
+        // filtered on what the range could not fix.
+        let (slice, order): (&[[u32; 3]], Reorder) = match (s, p, o) {
+            (Some(s), Some(p), _) => (Self::range(&self.spo, &[s, p]), |t| t),
+            (Some(s), None, Some(o)) => (Self::range(&self.osp, &[o, s]), |[o, s, p]| [s, p, o]),
+            (Some(s), None, None) => (Self::range(&self.spo, &[s]), |t| t),
+            (None, Some(p), Some(o)) => (Self::range(&self.pos, &[p, o]), |[p, o, s]| [s, p, o]),
+            (None, Some(p), None) => (Self::range(&self.pos, &[p]), |[p, o, s]| [s, p, o]),
+            (None, None, Some(o)) => (Self::range(&self.osp, &[o]), |[o, s, p]| [s, p, o]),
+            (None, None, None) => (&self.spo[..], |t| t),
+        };
+        slice
+            .iter()
+            .map(move |t| order(*t))
+            .filter(move |t| o.is_none_or(|o| t[2] == o))
+    }
+}
+
+/// Puts a triple of one index back in subject, predicate, object order.
+type Reorder = fn([u32; 3]) -> [u32; 3];
+
+/// A term as the evaluator holds it: a number of the graph's, or a term the query made (a
+/// BIND, a constant) that the graph does not have, which therefore matches no triple.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Id {
+    Known(u32),
+    Other(Box<Term>),
+}
+
+impl<'a> QueryableDataset<'a> for &'a Graph {
+    type InternalTerm = Id;
+    type Error = Infallible;
+
+    fn internal_quads_for_pattern(
+        &self,
+        subject: Option<&Id>,
+        predicate: Option<&Id>,
+        object: Option<&Id>,
+        graph_name: Option<Option<&Id>>,
+    ) -> impl Iterator<Item = Result<InternalQuad<Id>, Infallible>> + use<'a> {
+        let known = |id: Option<&Id>| match id {
+            None => Some(None),
+            Some(Id::Known(n)) => Some(Some(*n)),
+            Some(Id::Other(_)) => None,
+        };
+        // Only the default graph has triples.
+        let pattern = match (graph_name, known(subject), known(predicate), known(object)) {
+            (Some(None), Some(s), Some(p), Some(o)) => Some((s, p, o)),
+            _ => None,
+        };
+        let graph: &'a Graph = self;
+        pattern
+            .into_iter()
+            .flat_map(move |(s, p, o)| graph.matching(s, p, o))
+            .map(|[s, p, o]| {
+                Ok(InternalQuad {
+                    subject: Id::Known(s),
+                    predicate: Id::Known(p),
+                    object: Id::Known(o),
+                    graph_name: None,
+                })
+            })
+    }
+
+    fn internal_named_graphs(&self) -> impl Iterator<Item = Result<Id, Infallible>> + use<'a> {
+        std::iter::empty()
+    }
+
+    fn contains_internal_graph_name(&self, _: &Id) -> Result<bool, Infallible> {
+        Ok(false)
+    }
+
+    fn internalize_term(&self, term: Term) -> Result<Id, Infallible> {
+        Ok(match self.terms.get_index_of(&term) {
+            Some(id) => Id::Known(id as u32),
+            None => Id::Other(Box::new(term)),
+        })
+    }
+
+    fn externalize_term(&self, term: Id) -> Result<Term, Infallible> {
+        Ok(match term {
+            Id::Known(id) => self.term(id).clone(),
+            Id::Other(term) => *term,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::{GraphName, Literal, NamedNode};
+    use oxigraph::store::Store;
+
+    fn iri(i: u32) -> NamedNode {
+        NamedNode::new_unchecked(format!("urn:x:{i}"))
+    }
+
+    /// A small graph with repeated subjects, predicates and objects, and a duplicate.
+    fn triples() -> Vec<Triple> {
+        let mut triples = Vec::new();
+        for i in 0..40u32 {
+            triples.push(Triple::new(iri(i % 7), iri(100 + i % 3), iri(i % 5)));
+            triples.push(Triple::new(
+                iri(i % 7),
+                iri(100 + i % 2),
+                Literal::new_simple_literal(format!("v{}", i % 4)),
+            ));
+        }
+        triples.push(triples[0].clone());
+        triples
+    }
+
+    #[test]
+    fn every_pattern_finds_what_a_scan_finds() {
+        let triples = triples();
+        let mut builder = GraphBuilder::new();
+        for t in &triples {
+            builder.insert(t.clone());
+        }
+        let graph = builder.freeze();
+        let mut distinct = triples.clone();
+        distinct.sort_by_key(|t| t.to_string());
+        distinct.dedup();
+        assert_eq!(graph.len(), distinct.len());
+        let id = |term: Term| graph.terms.get_index_of(&term).map(|i| i as u32);
+        for t in &distinct {
+            let (s, p, o) = (
+                id(t.subject.clone().into()),
+                id(t.predicate.clone().into()),
+                id(t.object.clone()),
+            );
+            for mask in 0..8 {
+                let pattern = (
+                    (mask & 1 != 0).then_some(s.unwrap()),
+                    (mask & 2 != 0).then_some(p.unwrap()),
+                    (mask & 4 != 0).then_some(o.unwrap()),
+                );
+                let mut found: Vec<[u32; 3]> =
+                    graph.matching(pattern.0, pattern.1, pattern.2).collect();
+                found.sort();
+                let mut expected: Vec<[u32; 3]> = graph
+                    .spo
+                    .iter()
+                    .copied()
+                    .filter(|&[ts, tp, to]| {
+                        pattern.0.is_none_or(|x| x == ts)
+                            && pattern.1.is_none_or(|x| x == tp)
+                            && pattern.2.is_none_or(|x| x == to)
+                    })
+                    .collect();
+                expected.sort();
+                assert!(!found.is_empty(), "{t} under mask {mask}");
+                assert_eq!(found, expected, "{t} under mask {mask}");
+            }
+        }
+    }
+
+    /// The same query over a frozen graph and a store gives the same rows, a term made by the
+    /// query (which the graph does not have) included.
+    #[test]
+    fn queries_answer_as_over_a_store() {
+        let triples = triples();
+        let store = Store::new().unwrap();
+        let mut builder = GraphBuilder::new();
+        for t in &triples {
+            builder.insert(t.clone());
+            store
+                .insert(&t.clone().in_graph(GraphName::DefaultGraph))
+                .unwrap();
+        }
+        let graph = builder.freeze();
+        let query = "SELECT ?s ?o ?made WHERE { ?s <urn:x:100> ?o . \
+                     OPTIONAL { ?s <urn:x:101> ?v FILTER (?v != \"v1\") } \
+                     BIND (IRI(CONCAT(STR(?s), \"/made\")) AS ?made) \
+                     FILTER NOT EXISTS { ?made ?any ?thing } } ORDER BY ?s ?o";
+        let rows = |dataset: &dyn Fn(&str) -> crate::rdf::select::Rows| {
+            let rows = dataset(query);
+            assert!(!rows.rows.is_empty());
+            rows.rows
+                .iter()
+                .map(|r| format!("{:?} {:?} {:?}", r.get("s"), r.get("o"), r.get("made")))
+                .collect::<Vec<_>>()
+        };
+        let frozen = rows(&|q| crate::rdf::select::select(&graph, None, q).unwrap());
+        let stored = rows(&|q| crate::rdf::select::select(&store, None, q).unwrap());
+        assert_eq!(frozen, stored);
+        // Nothing in a named graph, and a pattern naming an unknown term matches nothing.
+        let named =
+            crate::rdf::select::select(&graph, None, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+                .unwrap();
+        assert!(named.rows.is_empty());
+        let unknown =
+            crate::rdf::select::select(&graph, None, "SELECT * WHERE { <urn:x:999> ?p ?o }")
+                .unwrap();
+        assert!(unknown.rows.is_empty());
+    }
+}
