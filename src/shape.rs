@@ -137,8 +137,8 @@ pub fn rename_namespace(graph: &Store, namespace: &str) -> Result<(), StorageErr
     if namespace == vocab::TRE {
         return Ok(());
     }
-    let rename = |n: NamedNode| match n.as_str().strip_prefix(vocab::TRE) {
-        Some(local) => NamedNode::new_unchecked(format!("{namespace}{local}")),
+    let rename = |n: NamedNode| match vocab::moved_to_namespace(n.as_str(), namespace) {
+        Some(moved) => NamedNode::new_unchecked(moved),
         None => n,
     };
     let old: Vec<Quad> = graph.iter().collect::<Result<_, _>>()?;

@@ -15,12 +15,13 @@
 
 pub mod contexts;
 
+use crate::rdf::vocab;
 use iref::IriBuf;
 use json_ld::syntax::{Parse, TryFromJson};
 use json_ld::{JsonLdProcessor, Options, RemoteDocument, RemoteDocumentReference};
 use json_syntax::Print;
 use oxigraph::model::vocab::xsd;
-use oxigraph::model::{NamedOrBlankNode, Term};
+use oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode, Term};
 use oxigraph::store::{StorageError, Store};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -45,6 +46,8 @@ pub struct Context {
     prefixes: HashMap<String, String>,
     /// `None` when a context holds more than simple term definitions.
     specialised: Option<SimpleCompactor>,
+    /// The TRE's `tre:` namespace, which the graph's terms of [`vocab::TRE`] are written in.
+    tre_namespace: String,
 }
 
 /// How to compact; see the module documentation.
@@ -72,7 +75,10 @@ impl Context {
     ) -> Result<Self, JsonLdError> {
         let mut terms = inline_terms("tre.jsonld", extension)?;
         terms.insert("tre".into(), Value::String(tre_namespace.to_owned()));
-        Context::of(&[ro_crate], terms)
+        Ok(Context {
+            tre_namespace: tre_namespace.to_owned(),
+            ..Context::of(&[ro_crate], terms)?
+        })
     }
 
     /// `[remote URLs..., terms]`: the remote documents in order, then the inline terms. An
@@ -129,6 +135,7 @@ impl Context {
             loader,
             prefixes,
             specialised,
+            tre_namespace: vocab::TRE.to_owned(),
         })
     }
 }
@@ -159,7 +166,7 @@ pub fn serialize_with(
 ) -> Result<String, JsonLdError> {
     let document = match (&context.specialised, compaction) {
         (Some(compactor), Compaction::Specialised) => compactor.document(graph, base, context)?,
-        _ => normalize(compact(&expand(graph)?, base, context)?, context)?,
+        _ => normalize(compact(&expand(graph, context)?, base, context)?, context)?,
     };
     let mut text = serde_json::to_string_pretty(&document)
         .map_err(|e| JsonLdError::Compaction(e.to_string()))?;
@@ -169,8 +176,8 @@ pub fn serialize_with(
 
 /// JSON-LD's "serialize RDF as JSON-LD" for a graph without blank nodes, in expanded form:
 /// one node object per subject, `rdf:type` as `@type`, integers and booleans as native JSON.
-fn expand(graph: &Store) -> Result<Value, JsonLdError> {
-    let array = subjects(graph)?
+fn expand(graph: &Store, context: &Context) -> Result<Value, JsonLdError> {
+    let array = subjects(graph, &context.tre_namespace)?
         .into_iter()
         .map(|(id, node)| {
             let mut object = Map::new();
@@ -195,8 +202,14 @@ struct Node {
     properties: BTreeMap<String, Vec<Term>>,
 }
 
-/// One [`Node`] per subject, in no particular order (the output is sorted later).
-fn subjects(graph: &Store) -> Result<Vec<(String, Node)>, JsonLdError> {
+/// One [`Node`] per subject of the default graph, in no particular order (the output is sorted
+/// later), its terms of [`vocab::TRE`] moved to `tre_namespace`. The graph itself is left as
+/// it is, so that the release's checks and preview may read it meanwhile.
+fn subjects(graph: &Store, tre_namespace: &str) -> Result<Vec<(String, Node)>, JsonLdError> {
+    let moved = |n: NamedNode| match vocab::moved_to_namespace(n.as_str(), tre_namespace) {
+        Some(iri) => iri,
+        None => n.into_string(),
+    };
     // Nodes in the order their subjects first appear; the store yields a subject's quads
     // together, so the index is consulted once per subject rather than once per quad (a map
     // keyed by IRI strings sharing a long prefix made this superlinear: 4.1 s at 100,000
@@ -204,7 +217,7 @@ fn subjects(graph: &Store) -> Result<Vec<(String, Node)>, JsonLdError> {
     let mut nodes: Vec<(String, Node)> = Vec::new();
     let mut index: HashMap<NamedOrBlankNode, usize> = HashMap::new();
     let mut last: Option<(NamedOrBlankNode, usize)> = None;
-    for quad in graph.iter() {
+    for quad in graph.quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph)) {
         let quad = quad?;
         let at = match &last {
             Some((subject, at)) if *subject == quad.subject => *at,
@@ -222,16 +235,20 @@ fn subjects(graph: &Store) -> Result<Vec<(String, Node)>, JsonLdError> {
             }
         };
         let node = &mut nodes[at].1;
+        let object = match quad.object {
+            Term::NamedNode(n) => Term::NamedNode(NamedNode::new_unchecked(moved(n))),
+            other => other,
+        };
         if quad.predicate.as_ref() == oxigraph::model::vocab::rdf::TYPE {
-            if let Term::NamedNode(class) = &quad.object {
-                node.types.insert(class.as_str().to_owned());
+            if let Term::NamedNode(class) = object {
+                node.types.insert(class.into_string());
                 continue;
             }
         }
         node.properties
-            .entry(quad.predicate.as_str().to_owned())
+            .entry(moved(quad.predicate))
             .or_default()
-            .push(quad.object);
+            .push(object);
     }
     for (_, node) in &mut nodes {
         for values in node.properties.values_mut() {
@@ -371,7 +388,7 @@ impl SimpleCompactor {
     /// JSON values each. `tests/jsonld_equivalence.rs` holds it to the library's output.
     fn document(&self, graph: &Store, base: &str, context: &Context) -> Result<Value, JsonLdError> {
         let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
-        let nodes = subjects(graph)?
+        let nodes = subjects(graph, &context.tre_namespace)?
             .into_iter()
             .map(|(subject, node)| {
                 let mut entries: Vec<(String, Value)> = node

@@ -133,6 +133,16 @@ pub fn in_tre_namespace<'a>(text: &'a str, namespace: &str) -> std::borrow::Cow<
     }
 }
 
+/// `iri` moved from [`TRE`] to the TRE's `namespace`, if it is a term of [`TRE`] and the TRE
+/// configured another namespace: the mapping always writes [`TRE`], and what leaves trecrate
+/// (the metadata, the archive's graph) carries the TRE's own.
+pub fn moved_to_namespace(iri: &str, namespace: &str) -> Option<String> {
+    match iri.strip_prefix(TRE) {
+        Some(local) if namespace != TRE => Some(format!("{namespace}{local}")),
+        _ => None,
+    }
+}
+
 /// Why `namespace` cannot be the `tre:` namespace, if it cannot: it must be an absolute IRI
 /// ending with `#` or `/`, so that the terms are the namespace and a local name.
 pub fn check_tre_namespace(namespace: &str) -> Result<(), String> {

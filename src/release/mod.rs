@@ -326,31 +326,37 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     let request = export.into_request();
 
     options.cancel.check(Error::Cancelled)?;
-    on_event(Event::Stage("checking the RO-Crate graph (SHACL)"));
-    let findings = shacl::check(&assets.shapes, &graph, &base)?;
+    // The checks, the preview and the JSON-LD only read the crate graph's default graph: they
+    // run side by side, and their results are taken in the order a user should hear of them.
+    on_event(Event::Stage(
+        "checking the RO-Crate graph (SHACL) beside the preview and the JSON-LD",
+    ));
+    let (findings, preview, metadata) = std::thread::scope(|scope| {
+        let findings = scope.spawn(|| shacl::check(&assets.shapes, &graph, &base));
+        let preview = scope.spawn(|| preview::render(&graph, &assets, &base));
+        let metadata = jsonld::Context::new(
+            jsonld::Remote {
+                url: version.context_url(),
+                file: version.context_file(),
+                document: &assets.ro_crate_context,
+            },
+            &assets.tre_context,
+            &options.tre_namespace,
+        )
+        .and_then(|context| jsonld::serialize(&graph, &base, &context));
+        (findings.join(), preview.join(), metadata)
+    });
+    let findings = findings.map_err(|_| Error::Panicked("checking the crate graph"))??;
     if findings.iter().any(|f| f.level == Level::Required) {
         return Err(Error::Refused(findings));
     }
-
-    options.cancel.check(Error::Cancelled)?;
     // A file missing from the quarantine is the user's to fix: reported before the metadata's
     // own errors, after the checks of the graph.
     let payload = payload?;
-    on_event(Event::Stage("rendering the preview"));
-    let preview = preview::render(&graph, &assets, &base)?;
-    on_event(Event::Stage("writing JSON-LD"));
-    // Last, because the shapes and preview queries name ADR-0004's default tre: namespace.
+    let preview = preview.map_err(|_| Error::Panicked("rendering the preview"))??;
+    let metadata = metadata?;
+    // The archive records the graph in the TRE's namespace, as the metadata has it.
     shape::rename_namespace(&graph, &options.tre_namespace)?;
-    let context = jsonld::Context::new(
-        jsonld::Remote {
-            url: version.context_url(),
-            file: version.context_file(),
-            document: &assets.ro_crate_context,
-        },
-        &assets.tre_context,
-        &options.tre_namespace,
-    )?;
-    let metadata = jsonld::serialize(&graph, &base, &context)?;
     Ok(Built {
         request,
         base,
