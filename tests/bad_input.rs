@@ -8,9 +8,21 @@ use serde_json::{json, Value};
 
 /// Runs a release of a fixture changed by `prepare` and checks the refusal.
 fn refused(name: &str, prepare: impl FnOnce(&Fixture), code: i32, expected: &[&str]) {
+    refused_with(name, prepare, |_| Vec::new(), code, expected)
+}
+
+/// [`refused`], the release given the options `args` makes for the fixture.
+fn refused_with(
+    name: &str,
+    prepare: impl FnOnce(&Fixture),
+    args: impl FnOnce(&Fixture) -> Vec<String>,
+    code: i32,
+    expected: &[&str],
+) {
     let f = Fixture::new(name);
     prepare(&f);
-    let output = f.release(&[]);
+    let args = args(&f);
+    let output = f.release(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(code), "{name}: {err}");
     for text in expected {
@@ -463,5 +475,36 @@ fn a_killed_release_leaves_no_release_and_the_next_run_cleans_up() {
             "ro-crate-AR-SYNTH.release.json".to_owned(),
             "ro-crate-AR-SYNTH.zip".to_owned(),
         ]
+    );
+}
+
+/// The payload is written while the graph is checked: a REQUIRED finding that comes after
+/// files were copied and zipped still leaves nothing behind (here a shapes directory that
+/// asks every file for a property none has).
+#[test]
+fn a_refusal_of_the_checks_beside_the_payload_leaves_nothing() {
+    refused_with(
+        "refused-beside-payload",
+        |f| {
+            let shapes = f.scratch.join("shapes");
+            std::fs::create_dir_all(&shapes).unwrap();
+            std::fs::write(
+                shapes.join("strict.ttl"),
+                "@prefix sh: <http://www.w3.org/ns/shacl#> .\n\
+                 @prefix schema: <http://schema.org/> .\n\
+                 <urn:x:Strict> a sh:NodeShape ; sh:targetClass schema:MediaObject ;\n\
+                 sh:property [ sh:path schema:funder ; sh:minCount 1 ;\n\
+                 sh:name \"funder of every file\" ] .\n",
+            )
+            .unwrap();
+        },
+        |f| {
+            vec![
+                "--shapes".into(),
+                f.scratch.join("shapes").display().to_string(),
+            ]
+        },
+        1,
+        &["REQUIRED", "funder of every file", "nothing was written"],
     );
 }

@@ -25,7 +25,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Condvar, Mutex};
+use std::sync::{mpsc, Condvar, Mutex, OnceLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
@@ -101,9 +101,8 @@ pub struct PayloadFile {
 /// What goes into one release.
 pub struct Package<'a> {
     pub request_id: &'a str,
-    pub metadata: &'a str,
-    /// `run-crate` writes none.
-    pub preview: Option<&'a str>,
+    /// The metadata and preview, given or still being written.
+    pub texts: &'a Texts,
     pub payload: &'a [PayloadFile],
     /// Zip entry dates; the approval time, so that the zip is reproducible.
     pub date: &'a Timestamp,
@@ -113,6 +112,52 @@ pub struct Package<'a> {
     pub bag: Option<&'a bag::BagInfo>,
     /// Checked before each file.
     pub cancel: crate::event::Cancel,
+}
+
+/// A package's `ro-crate-metadata.json` and preview: given when the package is made
+/// ([`Texts::ready`]), or set while its payload is being written ([`Texts::set`]), as a
+/// release's JSON-LD is beside its zipping. The zip's first entries wait for them.
+#[derive(Debug, Default)]
+pub struct Texts(OnceLock<Option<Ready>>);
+
+#[derive(Debug)]
+pub struct Ready {
+    pub metadata: String,
+    /// `run-crate` writes none.
+    pub preview: Option<String>,
+}
+
+impl Texts {
+    pub fn ready(metadata: String, preview: Option<String>) -> Self {
+        let texts = Texts::default();
+        texts.set(metadata, preview);
+        texts
+    }
+
+    /// Gives the texts to the package waiting for them; only the first call counts.
+    pub fn set(&self, metadata: String, preview: Option<String>) {
+        let _ = self.0.set(Some(Ready { metadata, preview }));
+    }
+
+    /// No texts will come: a package waiting for them stops with [`PackageError::Cancelled`]
+    /// (and, as on any error, leaves nothing behind).
+    pub fn abandon(&self) {
+        let _ = self.0.set(None);
+    }
+
+    /// The texts back, once the package is written.
+    pub fn into_ready(self) -> Option<Ready> {
+        self.0.into_inner().flatten()
+    }
+
+    /// The texts if they have been given.
+    fn get(&self) -> Option<&Ready> {
+        self.0.get().and_then(Option::as_ref)
+    }
+
+    fn wait(&self) -> Result<&Ready, PackageError> {
+        self.0.wait().as_ref().ok_or(PackageError::Cancelled)
+    }
 }
 
 /// Paths of a finished release.
@@ -198,9 +243,12 @@ pub fn write(
     };
     std::fs::create_dir_all(&payload_dir).map_err(io(&payload_dir))?;
     let zip_file = File::create(&staged.zip).map_err(io(&staged.zip))?;
+    // The payload's entries wait here when the metadata is not written yet.
+    let spool = staging.dir.join("payload.zip.part");
     let (zipped, writer) = assemble(
         package,
         Some(&staged.crate_dir),
+        Some(&spool),
         BufWriter::with_capacity(1 << 20, zip_file),
         &staged.zip,
         on_file,
@@ -213,6 +261,9 @@ pub fn write(
         })?
         .sync_all()
         .map_err(io(&staged.zip))?;
+    if spool.exists() {
+        std::fs::remove_file(&spool).map_err(io(&spool))?;
+    }
     let record = package.record(&zipped, None, None);
     std::fs::write(&staged.record, record.to_json()).map_err(io(&staged.record))?;
     staging.commit(&staged, &targets)?;

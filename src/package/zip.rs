@@ -7,9 +7,15 @@ use super::*;
 /// Writes the zip into `sink`, and the crate directory when one is given, in one pass over
 /// the payload. `sink_name` names the zip in errors. A bagged package's zip holds the bag
 /// folder, and `crate_dir` is the bag: the crate is under its `data/`.
+///
+/// The metadata and preview are the zip's first entries. When they are still being written
+/// (see [`Texts`]) and `spool` names a file, the payload's entries go there meanwhile, and are
+/// copied into the zip, as they are, once the metadata has come: the zip is byte for byte the
+/// one written in order.
 pub fn assemble<W: Write>(
     package: &Package<'_>,
     crate_dir: Option<&Path>,
+    spool: Option<&Path>,
     sink: W,
     sink_name: &Path,
     on_file: OnFile<'_>,
@@ -18,89 +24,208 @@ pub fn assemble<W: Write>(
         path: sink_name.to_owned(),
         source,
     };
+    let layout = Layout::of(package, crate_dir);
     // Streamed (data descriptors, no seeking back) and hashed on its way out: one pass, and
     // the zip is never read again.
     let mut zip = ZipWriter::new_stream(Hashing::new(sink));
-    let bag = package.bag;
-    let (prefix, content_dir) = match bag {
-        Some(_) => (
-            format!("{}/data/", package.name()),
-            crate_dir.map(|d| d.join("data")),
-        ),
-        None => (String::new(), crate_dir.map(Path::to_owned)),
-    };
-    let content_dir = content_dir.as_deref();
-    // The manifests' digests, taken as the files pass; only a bag has manifests.
-    let mut digested: Vec<bag::Digested> = Vec::new();
-    let mut digest = |crate_path: &str, size: u64, sha256: &str, sha512: Option<String>| {
-        if let Some(sha512) = sha512 {
-            digested.push(bag::Digested {
-                crate_path: crate_path.to_owned(),
-                size,
-                sha256: sha256.to_owned(),
-                sha512,
-            });
+    let (head, payload) = match (package.texts.get(), spool) {
+        (None, Some(spool)) => {
+            let file = File::create(spool).map_err(io(spool))?;
+            let mut part = ZipWriter::new_stream(BufWriter::with_capacity(1 << 20, file));
+            let written = write_payload(package, &layout, &mut part, spool, on_file)?;
+            part.finish()
+                .map_err(|source| PackageError::Zip {
+                    path: spool.to_owned(),
+                    source,
+                })?
+                .into_inner()
+                .into_inner()
+                .map_err(|e| io(spool)(e.into_error()))?;
+            let head = write_head(package.texts.wait()?, package, &layout, &mut zip, sink_name)?;
+            let part = File::open(spool).map_err(io(spool))?;
+            let part = ::zip::ZipArchive::new(std::io::BufReader::with_capacity(1 << 20, part))
+                .map_err(|source| PackageError::Zip {
+                    path: spool.to_owned(),
+                    source,
+                })?;
+            zip.merge_archive(part).map_err(zip_error)?;
+            (head, written)
+        }
+        _ => {
+            let head = write_head(package.texts.wait()?, package, &layout, &mut zip, sink_name)?;
+            let written = write_payload(package, &layout, &mut zip, sink_name, on_file)?;
+            (head, written)
         }
     };
-    let metadata_sha256 = hex(&Sha256::digest(package.metadata.as_bytes()));
-    let (y, mo, d, h, mi, s) = package.date.utc_fields();
-    let date = ::zip::DateTime::from_date_and_time(
-        y.clamp(1980, 2107) as u16,
-        mo as u8,
-        d as u8,
-        h as u8,
-        mi as u8,
-        s as u8,
-    )
-    .unwrap_or_default();
-    let options = |media_type: &str, size: u64| {
-        let stored = package.deflate_level == 0 || precompressed(media_type);
+    if let Some(info) = package.bag {
+        let (y, mo, d, ..) = package.date.utc_fields();
+        let date = format!("{y:04}-{mo:02}-{d:02}");
+        let digested: Vec<bag::Digested> =
+            head.digested.into_iter().chain(payload.digested).collect();
+        let tags = bag::tag_files(
+            info,
+            package.request_id,
+            &head.metadata_sha256,
+            &date,
+            &digested,
+        );
+        for (name, text) in tags {
+            if let Some(dir) = crate_dir {
+                let path = dir.join(name);
+                std::fs::write(&path, &text).map_err(io(&path))?;
+            }
+            let entry = format!("{}/{name}", package.name());
+            zip.start_file(entry, layout.options("text/plain", text.len() as u64))
+                .map_err(zip_error)?;
+            zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
+        }
+    }
+    let hashing = zip.finish().map_err(zip_error)?.into_inner();
+    let (zip_sha256, zip_size, sink) = hashing.finish();
+    let zipped = Zipped {
+        payload_bytes: payload.bytes,
+        metadata_sha256: head.metadata_sha256,
+        zip_sha256,
+        zip_size,
+    };
+    Ok((zipped, sink))
+}
+
+/// Where a package's entries go: the zip's folder prefix (a bag's), the directory the crate's
+/// files are written in, and each entry's options.
+struct Layout {
+    prefix: String,
+    content_dir: Option<PathBuf>,
+    date: ::zip::DateTime,
+    deflate_level: u32,
+}
+
+impl Layout {
+    fn of(package: &Package<'_>, crate_dir: Option<&Path>) -> Self {
+        let (prefix, content_dir) = match package.bag {
+            Some(_) => (
+                format!("{}/data/", package.name()),
+                crate_dir.map(|d| d.join("data")),
+            ),
+            None => (String::new(), crate_dir.map(Path::to_owned)),
+        };
+        let (y, mo, d, h, mi, s) = package.date.utc_fields();
+        let date = ::zip::DateTime::from_date_and_time(
+            y.clamp(1980, 2107) as u16,
+            mo as u8,
+            d as u8,
+            h as u8,
+            mi as u8,
+            s as u8,
+        )
+        .unwrap_or_default();
+        Layout {
+            prefix,
+            content_dir,
+            date,
+            deflate_level: package.deflate_level,
+        }
+    }
+
+    fn options(&self, media_type: &str, size: u64) -> SimpleFileOptions {
+        let stored = self.deflate_level == 0 || precompressed(media_type);
         let base = SimpleFileOptions::default()
-            .last_modified_time(date)
+            .last_modified_time(self.date)
             .unix_permissions(0o644)
             .large_file(size >= u64::from(u32::MAX));
         if stored {
             base.compression_method(CompressionMethod::Stored)
         } else {
             base.compression_method(CompressionMethod::Deflated)
-                .compression_level(Some(i64::from(package.deflate_level.min(9))))
+                .compression_level(Some(i64::from(self.deflate_level.min(9))))
         }
-    };
+    }
+}
 
-    let preview = package
-        .preview
-        .map(|text| ("ro-crate-preview.html", text, "text/html"));
+/// What was written of a package: the bytes of its files, and their digests for a bag's
+/// manifests (only a bag has manifests).
+struct Written {
+    bytes: u64,
+    digested: Vec<bag::Digested>,
+}
+
+/// The metadata and preview, what is written before the payload.
+struct Head {
+    metadata_sha256: String,
+    digested: Vec<bag::Digested>,
+}
+
+/// The metadata and the preview, into the crate directory and as the zip's first entries.
+fn write_head<S: Write + std::io::Seek>(
+    texts: &Ready,
+    package: &Package<'_>,
+    layout: &Layout,
+    zip: &mut ZipWriter<S>,
+    sink_name: &Path,
+) -> Result<Head, PackageError> {
+    let metadata_sha256 = hex(&Sha256::digest(texts.metadata.as_bytes()));
+    let mut digested = Vec::new();
     let metadata = (
         "ro-crate-metadata.json",
-        package.metadata,
+        &texts.metadata,
         "application/ld+json",
     );
+    let preview = texts
+        .preview
+        .as_ref()
+        .map(|text| ("ro-crate-preview.html", text, "text/html"));
     for (name, text, media_type) in std::iter::once(metadata).chain(preview) {
-        if let Some(dir) = content_dir {
+        if let Some(dir) = &layout.content_dir {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(io(&path))?;
         }
         zip.start_file(
-            format!("{prefix}{name}"),
-            options(media_type, text.len() as u64),
+            format!("{}{name}", layout.prefix),
+            layout.options(media_type, text.len() as u64),
         )
-        .map_err(zip_error)?;
+        .map_err(|source| PackageError::Zip {
+            path: sink_name.to_owned(),
+            source,
+        })?;
         zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
-        if bag.is_some() {
+        if package.bag.is_some() {
             let bytes = text.as_bytes();
             let sha256 = match name == metadata.0 {
                 true => metadata_sha256.clone(),
                 false => hex(&Sha256::digest(bytes)),
             };
-            digest(
-                name,
-                bytes.len() as u64,
-                &sha256,
-                Some(hex(&Sha512::digest(bytes))),
-            );
+            digested.push(bag::Digested {
+                crate_path: name.to_owned(),
+                size: bytes.len() as u64,
+                sha256,
+                sha512: hex(&Sha512::digest(bytes)),
+            });
         }
     }
+    Ok(Head {
+        metadata_sha256,
+        digested,
+    })
+}
 
+/// The payload, into the crate directory and the zip: small files read, hashed and deflated
+/// by one worker per core, large ones streamed, each checked against what the export promised.
+fn write_payload<S: Write + std::io::Seek>(
+    package: &Package<'_>,
+    layout: &Layout,
+    zip: &mut ZipWriter<S>,
+    zip_name: &Path,
+    on_file: OnFile<'_>,
+) -> Result<Written, PackageError> {
+    let zip_error = |source| PackageError::Zip {
+        path: zip_name.to_owned(),
+        source,
+    };
+    let bag = package.bag;
+    let content_dir = layout.content_dir.as_deref();
+    let prefix = &layout.prefix;
+    let options = |media_type: &str, size: u64| layout.options(media_type, size);
+    let mut digested = Vec::new();
     let total = package.payload.len();
     let mut bytes_done = 0;
     let window = Window::default();
@@ -110,7 +235,7 @@ pub fn assemble<W: Write>(
         let (sender, results) = mpsc::channel();
         for _ in 0..workers {
             let sender = sender.clone();
-            let (next, window, prefix) = (&next, &window, &prefix);
+            let (next, window, options) = (&next, &window, &options);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = package.payload.get(i) else {
@@ -162,16 +287,16 @@ pub fn assemble<W: Write>(
                         zip.add_prepared_file(small.entry).map_err(zip_error)?;
                         (small.bytes.len() as u64, small.sha512)
                     }
-                    None => stream(
-                        file,
-                        content_dir,
-                        &mut zip,
-                        &options,
-                        &prefix,
-                        bag.is_some(),
-                    )?,
+                    None => stream(file, content_dir, zip, &options, prefix, bag.is_some())?,
                 };
-                digest(&file.crate_path, size, &file.sha256, sha512);
+                if let Some(sha512) = sha512 {
+                    digested.push(bag::Digested {
+                        crate_path: file.crate_path.clone(),
+                        size,
+                        sha256: file.sha256.clone(),
+                        sha512,
+                    });
+                }
                 window.advance();
                 bytes_done += size;
                 on_file(i + 1, total, bytes_done);
@@ -181,29 +306,10 @@ pub fn assemble<W: Write>(
         window.stop();
         result
     })?;
-    if let Some(info) = bag {
-        let date = format!("{y:04}-{mo:02}-{d:02}");
-        let tags = bag::tag_files(info, package.request_id, &metadata_sha256, &date, &digested);
-        for (name, text) in tags {
-            if let Some(dir) = crate_dir {
-                let path = dir.join(name);
-                std::fs::write(&path, &text).map_err(io(&path))?;
-            }
-            let entry = format!("{}/{name}", package.name());
-            zip.start_file(entry, options("text/plain", text.len() as u64))
-                .map_err(zip_error)?;
-            zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
-        }
-    }
-    let hashing = zip.finish().map_err(zip_error)?.into_inner();
-    let (zip_sha256, zip_size, sink) = hashing.finish();
-    let zipped = Zipped {
-        payload_bytes: bytes_done,
-        metadata_sha256,
-        zip_sha256,
-        zip_size,
-    };
-    Ok((zipped, sink))
+    Ok(Written {
+        bytes: bytes_done,
+        digested,
+    })
 }
 
 /// Files up to this size are read whole, hashed and compressed by the payload workers, in

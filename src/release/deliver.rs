@@ -181,8 +181,14 @@ pub fn upload_release(
     if let Some((size, existing)) = existing(bucket, &zip_key, &record_key)? {
         // Zips are reproducible: zipping again, into nothing, tells whether the bytes
         // would be the same without uploading them.
-        let (zipped, _) =
-            package::assemble(package, None, std::io::sink(), Path::new(&zip_url), on_file)?;
+        let (zipped, _) = package::assemble(
+            package,
+            None,
+            None,
+            std::io::sink(),
+            Path::new(&zip_url),
+            on_file,
+        )?;
         match existing {
             Some(record) if record.zip.sha256 == zipped.zip_sha256 && size == zipped.zip_size => {
                 return Ok(Uploaded {
@@ -265,7 +271,14 @@ fn upload_zip(
 ) -> Result<(package::Zipped, Option<String>), DeliverError> {
     let zip_url = bucket.url().url_of(zip_key);
     let mut parts = bucket.multipart(zip_key)?;
-    let assembled = package::assemble(package, None, &mut parts, Path::new(&zip_url), on_file);
+    let assembled = package::assemble(
+        package,
+        None,
+        None,
+        &mut parts,
+        Path::new(&zip_url),
+        on_file,
+    );
     let result = match assembled {
         Ok((zipped, _)) => parts
             .complete(&zip_url)

@@ -17,7 +17,7 @@ pub mod quarantine;
 use crate::assets::{self, AssetDirs, Assets};
 use crate::event::{Cancel, Event};
 use crate::finding::{Finding, Level};
-use crate::package::{self, Package, PayloadFile, ReleaseRecord, Written};
+use crate::package::{self, Package, PayloadFile, ReleaseRecord, Texts, Written};
 use crate::profile::{ProfileError, Profiles, RoCrateVersion, RELEASE_TOKEN};
 use crate::rdf::iri::crate_base;
 use crate::storage::s3::BucketError;
@@ -181,20 +181,153 @@ pub fn release(
         Some(path) => Some(archive::Archive::open(path, true)?),
         None => None,
     };
-    let mut built = build(options, on_event)?;
-    let metadata_sha256 = rdf::digest::sha256_hex(built.metadata.as_bytes());
-    let freeing = match &archive {
-        Some(archive) => {
-            archive.check(&built.request.id, &metadata_sha256, options.force)?;
-            None
+    let shaped = shape(options, on_event)?;
+    let (mut built, delivered) = if let (Location::Dir(_), Location::Dir(out), Ok(_)) =
+        (&options.quarantine, &options.out, &shaped.payload)
+    {
+        write_beside(options, out, shaped, archive.as_ref(), on_event)?
+    } else {
+        on_event(Event::Stage(DESCRIBING));
+        let described = describe(&shaped, options);
+        let mut built = finish(shaped, described, options)?;
+        if let Some(archive) = &archive {
+            let sha256 = rdf::digest::sha256_hex(built.metadata.as_bytes());
+            archive.check(&built.request.id, &sha256, options.force)?;
         }
-        // Only the archive needs the crate graph again. Freeing it takes a second at 100,000
-        // files: done on a thread of its own, while the payload is written.
-        None => {
-            let graph = std::mem::replace(&mut built.graph, Store::new()?);
-            Some(std::thread::spawn(move || drop(graph)))
+        let texts = Texts::ready(
+            std::mem::take(&mut built.metadata),
+            Some(std::mem::take(&mut built.preview)),
+        );
+        let delivered = deliver(options, &mut built, &texts, on_event);
+        if let Some(ready) = texts.into_ready() {
+            built.metadata = ready.metadata;
+            built.preview = ready.preview.unwrap_or_default();
         }
+        (built, delivered?)
     };
+    let archived = match &archive {
+        Some(archive) => {
+            on_event(Event::Stage("recording the release in the archive"));
+            Some(record(archive, &built, &delivered, options.force)?)
+        }
+        None => None,
+    };
+    // Only the archive needs the crate graph. Freeing it takes a second at 100,000 files: done
+    // on a thread of its own, while the process ends.
+    let graph = std::mem::replace(&mut built.graph, Store::new()?);
+    std::thread::spawn(move || drop(graph));
+    Ok(Released {
+        delivered,
+        findings: built.findings,
+        archived,
+    })
+}
+
+/// The stage the checks, preview and JSON-LD make, side by side.
+const DESCRIBING: &str = "checking the RO-Crate graph (SHACL) beside the preview and the JSON-LD";
+
+/// The payload written while the graph is checked and described: the zip's first entries,
+/// the metadata and preview, wait for the description (in a spool file beside the zip), and
+/// the release is committed only if the description passes. A local release only, whose
+/// payload was found: the other deliveries check what is there against the metadata first.
+fn write_beside(
+    options: &ReleaseOptions,
+    out: &std::path::Path,
+    shaped: Shaped,
+    archive: Option<&archive::Archive>,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(Built, Delivered), Error> {
+    let texts = Texts::default();
+    on_event(Event::Stage(
+        "hashing, copying and zipping the payload beside the checks, preview and JSON-LD",
+    ));
+    let (described, written) = std::thread::scope(|scope| {
+        let described = scope.spawn(|| {
+            let described = describe(&shaped, options);
+            let passed = matches!(&described, Ok(d) if !d.refused());
+            // The archive must take the metadata before the release is committed.
+            let described = match (described, archive) {
+                (Ok(d), Some(archive)) if passed => {
+                    let sha256 = rdf::digest::sha256_hex(d.metadata.as_bytes());
+                    archive
+                        .check(&shaped.request.id, &sha256, options.force)
+                        .map(|()| d)
+                        .map_err(Error::from)
+                }
+                (described, _) => described,
+            };
+            // The texts move to the package; they come back below.
+            match described {
+                Ok(mut d) if passed => {
+                    texts.set(
+                        std::mem::take(&mut d.metadata),
+                        Some(std::mem::take(&mut d.preview)),
+                    );
+                    Ok(d)
+                }
+                other => {
+                    texts.abandon();
+                    other
+                }
+            }
+        });
+        let payload: &[PayloadFile] = shaped.payload.as_deref().unwrap_or_default();
+        let bag = bag_info(options);
+        let package = package_of(options, &shaped.request, &texts, payload, bag.as_ref());
+        let mut on_payload = |done, total, bytes| on_event(Event::Payload(done, total, bytes));
+        let written = package::write(&package, out, options.force, &mut on_payload);
+        let described = described
+            .join()
+            .unwrap_or(Err(Error::Panicked("checking the crate graph")));
+        (described, written)
+    });
+    let described = described.map(|mut d| {
+        if let Some(ready) = texts.into_ready() {
+            d.metadata = ready.metadata;
+            d.preview = ready.preview.unwrap_or_default();
+        }
+        d
+    });
+    // What the description says comes first: the package stopped without it.
+    let built = finish(shaped, described, options)?;
+    Ok((built, Delivered::Dir(written?)))
+}
+
+/// The package of a release whose texts are, or will be, in `texts`; `bag` is its bag's, if it
+/// is bagged (see [`bag_info`]).
+fn package_of<'a>(
+    options: &'a ReleaseOptions,
+    request: &'a export::Request,
+    texts: &'a Texts,
+    payload: &'a [PayloadFile],
+    bag: Option<&'a package::bag::BagInfo>,
+) -> Package<'a> {
+    Package {
+        cancel: options.cancel.clone(),
+        bag,
+        request_id: &request.id,
+        texts,
+        payload,
+        date: &request.approved_at,
+        deflate_level: options.deflate_level,
+    }
+}
+
+/// What a bagged release says of itself in `bag-info.txt`; `None` when it is not bagged.
+fn bag_info(options: &ReleaseOptions) -> Option<package::bag::BagInfo> {
+    options.bagit.then(|| package::bag::BagInfo {
+        source_organization: Some(options.publisher.name.clone()),
+    })
+}
+
+/// A described release to its `--out`: a directory, or a bucket (fetching the payload first
+/// when the quarantine is a bucket too).
+fn deliver(
+    options: &ReleaseOptions,
+    built: &mut Built,
+    texts: &Texts,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Delivered, Error> {
     // The fetched files live until the release is written, and are removed however it ends.
     let _scratch = match &options.quarantine {
         Location::Bucket(url) => {
@@ -210,26 +343,15 @@ pub fn release(
         }
         Location::Dir(_) => None,
     };
-    let bag = options.bagit.then(|| package::bag::BagInfo {
-        source_organization: Some(options.publisher.name.clone()),
-    });
     options.cancel.check(Error::Cancelled)?;
-    let package = Package {
-        cancel: options.cancel.clone(),
-        bag: bag.as_ref(),
-        request_id: &built.request.id,
-        metadata: &built.metadata,
-        preview: Some(&built.preview),
-        payload: &built.payload,
-        date: &built.request.approved_at,
-        deflate_level: options.deflate_level,
-    };
+    let bag = bag_info(options);
+    let package = package_of(options, &built.request, texts, &built.payload, bag.as_ref());
     on_event(Event::Stage(match &options.out {
         Location::Dir(_) => "hashing, copying and zipping the payload",
         Location::Bucket(_) => "zipping the payload and uploading the zip",
     }));
     let mut on_payload = |done, total, bytes| on_event(Event::Payload(done, total, bytes));
-    let delivered = match &options.out {
+    Ok(match &options.out {
         Location::Bucket(url) => Delivered::Bucket(deliver::upload_release(
             &storage::s3::Client::new(&options.s3)?.bucket(url)?,
             &package,
@@ -242,21 +364,6 @@ pub fn release(
             options.force,
             &mut on_payload,
         )?),
-    };
-    let archived = match &archive {
-        Some(archive) => {
-            on_event(Event::Stage("recording the release in the archive"));
-            Some(record(archive, &built, &delivered, options.force)?)
-        }
-        None => None,
-    };
-    if let Some(freeing) = freeing {
-        let _ = freeing.join();
-    }
-    Ok(Released {
-        delivered,
-        findings: built.findings,
-        archived,
     })
 }
 
@@ -294,6 +401,24 @@ fn record(
 
 /// Every stage before the payload is read: nothing is written to disk.
 pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Result<Built, Error> {
+    let shaped = shape(options, on_event)?;
+    on_event(Event::Stage(DESCRIBING));
+    let described = describe(&shaped, options);
+    finish(shaped, described, options)
+}
+
+/// The crate graph of an export and the files it ships.
+struct Shaped {
+    request: export::Request,
+    base: String,
+    graph: Store,
+    /// The files, or why they cannot be had, to be reported after the graph's checks.
+    payload: Result<Vec<PayloadFile>, Error>,
+    assets: Assets,
+}
+
+/// The export, read and mapped: the crate graph and the payload.
+fn shape(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Result<Shaped, Error> {
     check_options(options)?;
     on_event(Event::Stage("reading the export"));
     let export = Export::from_path(&options.export)?;
@@ -321,19 +446,45 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
     on_event(Event::Stage(
         "loading the export and building the RO-Crate graph (SPARQL CONSTRUCT), in shards",
     ));
-    let Shaped { graph, payload } = map_shards(&export, options, &assets, &quarantine, &base)?;
-    // From here on the crate graph says everything the export did.
-    let request = export.into_request();
-
+    let (graph, payload) = map_shards(&export, options, &assets, &quarantine, &base)?;
     options.cancel.check(Error::Cancelled)?;
-    // The checks, the preview and the JSON-LD only read the crate graph's default graph: they
-    // run side by side, and their results are taken in the order a user should hear of them.
-    on_event(Event::Stage(
-        "checking the RO-Crate graph (SHACL) beside the preview and the JSON-LD",
-    ));
+    Ok(Shaped {
+        // From here on the crate graph says everything the export did.
+        request: export.into_request(),
+        base,
+        graph,
+        payload,
+        assets,
+    })
+}
+
+/// What is said of a crate graph: the findings of its checks, its preview and its metadata.
+struct Described {
+    findings: Vec<Finding>,
+    preview: String,
+    metadata: String,
+}
+
+impl Described {
+    /// Whether the release's own shapes refuse it.
+    fn refused(&self) -> bool {
+        self.findings.iter().any(|f| f.level == Level::Required)
+    }
+}
+
+/// The checks, the preview and the JSON-LD only read the crate graph's default graph: they
+/// run side by side.
+fn describe(shaped: &Shaped, options: &ReleaseOptions) -> Result<Described, Error> {
+    let Shaped {
+        graph,
+        base,
+        assets,
+        ..
+    } = shaped;
+    let version = options.ro_crate_version;
     let (findings, preview, metadata) = std::thread::scope(|scope| {
-        let findings = scope.spawn(|| shacl::check(&assets.shapes, &graph, &base));
-        let preview = scope.spawn(|| preview::render(&graph, &assets, &base));
+        let findings = scope.spawn(|| shacl::check(&assets.shapes, graph, base));
+        let preview = scope.spawn(|| preview::render(graph, assets, base));
         let metadata = jsonld::Context::new(
             jsonld::Remote {
                 url: version.context_url(),
@@ -343,36 +494,42 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
             &assets.tre_context,
             &options.tre_namespace,
         )
-        .and_then(|context| jsonld::serialize(&graph, &base, &context));
+        .and_then(|context| jsonld::serialize(graph, base, &context));
         (findings.join(), preview.join(), metadata)
     });
-    let findings = findings.map_err(|_| Error::Panicked("checking the crate graph"))??;
-    if findings.iter().any(|f| f.level == Level::Required) {
-        return Err(Error::Refused(findings));
-    }
-    // A file missing from the quarantine is the user's to fix: reported before the metadata's
-    // own errors, after the checks of the graph.
-    let payload = payload?;
-    let preview = preview.map_err(|_| Error::Panicked("rendering the preview"))??;
-    let metadata = metadata?;
-    // The archive records the graph in the TRE's namespace, as the metadata has it.
-    shape::rename_namespace(&graph, &options.tre_namespace)?;
-    Ok(Built {
-        request,
-        base,
-        graph,
-        metadata,
-        preview,
-        payload,
-        findings,
+    Ok(Described {
+        findings: findings.map_err(|_| Error::Panicked("checking the crate graph"))??,
+        preview: preview.map_err(|_| Error::Panicked("rendering the preview"))??,
+        metadata: metadata?,
     })
 }
 
-/// What the shards of an export give: the crate graph, and the payload or why it cannot be
-/// had, to be reported after the graph's checks.
-struct Shaped {
-    graph: Store,
-    payload: Result<Vec<PayloadFile>, Error>,
+/// The release built, or what is wrong with it, in the order a user should hear of it: a
+/// REQUIRED finding, a file missing from the quarantine, then a fault of the preview or
+/// JSON-LD.
+fn finish(
+    shaped: Shaped,
+    described: Result<Described, Error>,
+    options: &ReleaseOptions,
+) -> Result<Built, Error> {
+    if let Ok(d) = &described {
+        if d.refused() {
+            return Err(Error::Refused(d.findings.clone()));
+        }
+    }
+    let payload = shaped.payload?;
+    let described = described?;
+    // The archive records the graph in the TRE's namespace, as the metadata has it.
+    shape::rename_namespace(&shaped.graph, &options.tre_namespace)?;
+    Ok(Built {
+        request: shaped.request,
+        base: shaped.base,
+        graph: shaped.graph,
+        metadata: described.metadata,
+        preview: described.preview,
+        payload,
+        findings: described.findings,
+    })
 }
 
 /// The crate graph and the payload of `export`, shard by shard on every core: each shard's
@@ -384,7 +541,7 @@ fn map_shards(
     assets: &Assets,
     quarantine: &Quarantine,
     base: &str,
-) -> Result<Shaped, Error> {
+) -> Result<(Store, Result<Vec<PayloadFile>, Error>), Error> {
     let mapping = shape::Mapping::new(&assets.identify, &assets.construct, base)?;
     let payload_query = payload::prepare(&assets.payload)?;
     let request = load::request(export, &options.publisher);
@@ -416,13 +573,11 @@ fn map_shards(
         }
     }
     files.sort_by(|a, b| a.crate_path.cmp(&b.crate_path));
-    Ok(Shaped {
-        graph,
-        payload: match missing {
-            Some(e) => Err(e.into()),
-            None => Ok(files),
-        },
-    })
+    let payload = match missing {
+        Some(e) => Err(e.into()),
+        None => Ok(files),
+    };
+    Ok((graph, payload))
 }
 
 fn check_options(options: &ReleaseOptions) -> Result<(), Error> {

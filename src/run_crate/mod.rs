@@ -330,10 +330,10 @@ fn stage_bag(
     let info = package::bag::BagInfo {
         source_organization: None,
     };
+    let texts = package::Texts::ready(metadata.to_owned(), None);
     let package = Package {
         request_id: &loaded.run_id,
-        metadata,
-        preview: None,
+        texts: &texts,
         payload: &payload,
         date: &crate::rdf::timestamp::Timestamp::now(),
         deflate_level: 6,
@@ -349,6 +349,7 @@ fn stage_bag(
     let file = std::fs::File::create(&staged.path).map_err(error)?;
     let (zipped, writer) = package::assemble(
         &package,
+        None,
         None,
         std::io::BufWriter::new(file),
         &zip,
