@@ -93,10 +93,19 @@ impl Graph {
         &self.terms[id as usize]
     }
 
-    /// Triples of `index` whose first one or two numbers are `key`.
-    fn range<'a>(index: &'a [[u32; 3]], key: &[u32]) -> &'a [[u32; 3]] {
-        let start = index.partition_point(|t| t[..key.len()] < *key);
-        let end = start + index[start..].partition_point(|t| t[..key.len()] == *key);
+    /// Triples of `index` whose first number is `a`, and second `b` when given. Compared as
+    /// integers: slice comparisons went through `memcmp`, a tenth of the mapping's time.
+    fn range(index: &[[u32; 3]], a: u32, b: Option<u32>) -> &[[u32; 3]] {
+        let (start, end) = match b {
+            None => (
+                index.partition_point(|t| t[0] < a),
+                index.partition_point(|t| t[0] <= a),
+            ),
+            Some(b) => (
+                index.partition_point(|t| (t[0], t[1]) < (a, b)),
+                index.partition_point(|t| (t[0], t[1]) <= (a, b)),
+            ),
+        };
         &index[start..end]
     }
 
@@ -110,12 +119,12 @@ impl Graph {
         // Each arm yields the triples of one index's range, put back in subject order, then
         // filtered on what the range could not fix.
         let (slice, order): (&[[u32; 3]], Reorder) = match (s, p, o) {
-            (Some(s), Some(p), _) => (Self::range(&self.spo, &[s, p]), |t| t),
-            (Some(s), None, Some(o)) => (Self::range(&self.osp, &[o, s]), |[o, s, p]| [s, p, o]),
-            (Some(s), None, None) => (Self::range(&self.spo, &[s]), |t| t),
-            (None, Some(p), Some(o)) => (Self::range(&self.pos, &[p, o]), |[p, o, s]| [s, p, o]),
-            (None, Some(p), None) => (Self::range(&self.pos, &[p]), |[p, o, s]| [s, p, o]),
-            (None, None, Some(o)) => (Self::range(&self.osp, &[o]), |[o, s, p]| [s, p, o]),
+            (Some(s), Some(p), _) => (Self::range(&self.spo, s, Some(p)), |t| t),
+            (Some(s), None, Some(o)) => (Self::range(&self.osp, o, Some(s)), |[o, s, p]| [s, p, o]),
+            (Some(s), None, None) => (Self::range(&self.spo, s, None), |t| t),
+            (None, Some(p), Some(o)) => (Self::range(&self.pos, p, Some(o)), |[p, o, s]| [s, p, o]),
+            (None, Some(p), None) => (Self::range(&self.pos, p, None), |[p, o, s]| [s, p, o]),
+            (None, None, Some(o)) => (Self::range(&self.osp, o, None), |[o, s, p]| [s, p, o]),
             (None, None, None) => (&self.spo[..], |t| t),
         };
         slice
