@@ -1497,8 +1497,9 @@ fn every_id_of_every_corpus_crate_is_in_the_graph_or_named_by_a_finding() {
             .collect();
         let subjects: std::collections::HashSet<String> = match &checked.graph {
             Some(graph) => graph
-                .iter()
-                .filter_map(Result::ok)
+                .quads()
+                .unwrap()
+                .into_iter()
                 .map(|q| match q.subject {
                     oxigraph::model::NamedOrBlankNode::NamedNode(n) => n.into_string(),
                     other => other.to_string(),

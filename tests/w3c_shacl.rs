@@ -15,6 +15,7 @@ use oxigraph::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use trecrate::finding::Level;
+use trecrate::rdf::frozen::GraphBuilder;
 use trecrate::shacl::Shapes;
 
 const SH: &str = "http://www.w3.org/ns/shacl#";
@@ -156,6 +157,21 @@ fn run_case(file: &Path) -> Outcome {
         Ok(f) => f,
         Err(e) => return Outcome::Failed(format!("validation error: {e}")),
     };
+    // The same data as a frozen graph, which is how `validate` holds most crates, must give
+    // the same findings.
+    let mut builder = GraphBuilder::new();
+    for quad in store.iter() {
+        builder.insert_quad(quad.unwrap());
+    }
+    match shapes.validate(&builder.freeze()) {
+        Ok(frozen) if frozen == findings => {}
+        Ok(frozen) => {
+            return Outcome::Failed(format!(
+                "a frozen graph gave {frozen:?}, a store {findings:?}"
+            ))
+        }
+        Err(e) => return Outcome::Failed(format!("validation error on a frozen graph: {e}")),
+    }
 
     let report = subject(
         manifest

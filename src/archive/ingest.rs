@@ -179,7 +179,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         message,
     };
     let facts = crate::rdf::select::select(
-        &*graph,
+        &graph,
         Some(BASE),
         &crate::rdf::vocab::in_tre_namespace(
             crate::assets::document(crate::assets::INGEST_RECORD_QUERY),
@@ -216,11 +216,11 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
         zip,
         recorded_by: "ingest",
     };
-    let triples = graph
-        .iter()
-        .filter_map(|quad| {
-            let quad = quad.ok()?;
-            Some(Triple::new(
+    let quads = graph.quads().map_err(|e| read(e.to_string()))?;
+    let triples = quads
+        .into_iter()
+        .map(|quad| {
+            Triple::new(
                 match quad.subject {
                     NamedOrBlankNode::NamedNode(n) => NamedOrBlankNode::NamedNode(rebase(n, &root)),
                     other => other,
@@ -230,7 +230,7 @@ pub fn prepare(path: &Path, options: &IngestOptions) -> Result<Prepared, IngestE
                     Term::NamedNode(n) => Term::NamedNode(rebase(n, &root)),
                     other => other,
                 },
-            ))
+            )
         })
         .collect();
     Ok(Prepared {

@@ -475,10 +475,10 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_metadata_bytes: u64,
 
-    /// Largest metadata whose graph is held in memory, in bytes: about twice as fast, but
-    /// about twelve times the document's size. Larger ones are held on disk, in a scratch
-    /// directory under TMPDIR: peak memory about three times the document plus 80 MiB. 0 puts
-    /// every graph on disk
+    /// Largest metadata whose graph is held in memory, in bytes: about twice as fast, at
+    /// peak memory up to four times the document plus 50 MiB. Larger ones are held on disk,
+    /// in a scratch directory under TMPDIR: peak memory about three times the document plus
+    /// 90 MiB. 0 puts every graph on disk
     #[arg(long, value_name = "BYTES", default_value_t = trecrate::validate::graph::ON_DISK_FROM)]
     pub max_in_memory_bytes: u64,
 

@@ -7,9 +7,10 @@
 //! numbers, so a pattern is a binary search and a slice, and joins compare integers.
 
 use indexmap::IndexSet;
-use oxigraph::model::{Term, Triple};
+use oxigraph::model::{GraphName, NamedOrBlankNode, Quad, Term, Triple};
 use rustc_hash::FxBuildHasher;
 use spareval::{InternalQuad, QueryableDataset};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 
 /// Terms by number, and numbers by term.
@@ -20,6 +21,9 @@ type Terms = IndexSet<Term, FxBuildHasher>;
 pub struct GraphBuilder {
     terms: Terms,
     triples: Vec<[u32; 3]>,
+    /// Triples of named graphs, as (graph, subject, predicate, object): a crate's JSON-LD may
+    /// nest a `@graph` in a node object, and validation adds what it saw of the payload.
+    named: Vec<[u32; 4]>,
 }
 
 impl GraphBuilder {
@@ -29,8 +33,7 @@ impl GraphBuilder {
 
     /// The number of `term`, numbering it if it is new.
     pub fn id(&mut self, term: impl Into<Term>) -> u32 {
-        let (id, _) = self.terms.insert_full(term.into());
-        u32::try_from(id).expect("fewer than 2^32 terms")
+        id(&mut self.terms, term.into())
     }
 
     pub fn insert_ids(&mut self, triple: [u32; 3]) {
@@ -46,51 +49,63 @@ impl GraphBuilder {
         self.triples.push(t);
     }
 
+    /// Adds a quad, to the default graph or to a named one.
+    pub fn insert_quad(&mut self, quad: Quad) {
+        let triple = [
+            self.id(quad.subject),
+            self.id(quad.predicate),
+            self.id(quad.object),
+        ];
+        match quad.graph_name {
+            GraphName::DefaultGraph => self.triples.push(triple),
+            GraphName::NamedNode(n) => self.insert_named(n.into(), triple),
+            GraphName::BlankNode(b) => self.insert_named(b.into(), triple),
+        }
+    }
+
+    fn insert_named(&mut self, graph: Term, [s, p, o]: [u32; 3]) {
+        let g = self.id(graph);
+        self.named.push([g, s, p, o]);
+    }
+
     /// Sorts and indexes the triples; duplicates count once.
     pub fn freeze(self) -> Graph {
-        let mut spo = self.triples;
+        let mut named: BTreeMap<u32, Vec<[u32; 3]>> = BTreeMap::new();
+        for [g, s, p, o] in self.named {
+            named.entry(g).or_default().push([s, p, o]);
+        }
+        Graph {
+            terms: self.terms,
+            default: Indexes::new(self.triples),
+            named: named
+                .into_iter()
+                .map(|(g, triples)| (g, Indexes::new(triples)))
+                .collect(),
+        }
+    }
+}
+
+fn id(terms: &mut Terms, term: Term) -> u32 {
+    let (id, _) = terms.insert_full(term);
+    u32::try_from(id).expect("fewer than 2^32 terms")
+}
+
+/// The triples of one graph, sorted three ways (subject, predicate and object first).
+struct Indexes {
+    spo: Vec<[u32; 3]>,
+    pos: Vec<[u32; 3]>,
+    osp: Vec<[u32; 3]>,
+}
+
+impl Indexes {
+    fn new(mut spo: Vec<[u32; 3]>) -> Self {
         spo.sort_unstable();
         spo.dedup();
         let mut pos: Vec<[u32; 3]> = spo.iter().map(|&[s, p, o]| [p, o, s]).collect();
         pos.sort_unstable();
         let mut osp: Vec<[u32; 3]> = spo.iter().map(|&[s, p, o]| [o, s, p]).collect();
         osp.sort_unstable();
-        Graph {
-            terms: self.terms,
-            spo,
-            pos,
-            osp,
-        }
-    }
-}
-
-/// Triples indexed three ways (subject, predicate and object first), read-only.
-pub struct Graph {
-    terms: Terms,
-    spo: Vec<[u32; 3]>,
-    pos: Vec<[u32; 3]>,
-    osp: Vec<[u32; 3]>,
-}
-
-impl Graph {
-    pub fn len(&self) -> usize {
-        self.spo.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.spo.is_empty()
-    }
-
-    /// Back to a builder, with every term and triple, to add more.
-    pub fn thaw(self) -> GraphBuilder {
-        GraphBuilder {
-            terms: self.terms,
-            triples: self.spo,
-        }
-    }
-
-    pub fn term(&self, id: u32) -> &Term {
-        &self.terms[id as usize]
+        Indexes { spo, pos, osp }
     }
 
     /// Triples of `index` whose first number is `a`, and second `b` when given. Compared as
@@ -109,8 +124,7 @@ impl Graph {
         &index[start..end]
     }
 
-    /// The triples matching a pattern, as (subject, predicate, object) numbers.
-    pub fn matching(
+    fn matching(
         &self,
         s: Option<u32>,
         p: Option<u32>,
@@ -131,6 +145,137 @@ impl Graph {
             .iter()
             .map(move |t| order(*t))
             .filter(move |t| o.is_none_or(|o| t[2] == o))
+    }
+}
+
+/// Triples indexed three ways, read-only: the default graph, and any named graphs.
+pub struct Graph {
+    terms: Terms,
+    default: Indexes,
+    named: BTreeMap<u32, Indexes>,
+}
+
+impl Graph {
+    /// The number of triples in the default graph.
+    pub fn len(&self) -> usize {
+        self.default.spo.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.default.spo.is_empty()
+    }
+
+    /// Back to a builder, with every term and triple of the default graph, to add more.
+    pub fn thaw(self) -> GraphBuilder {
+        GraphBuilder {
+            terms: self.terms,
+            triples: self.default.spo,
+            named: Vec::new(),
+        }
+    }
+
+    pub fn term(&self, id: u32) -> &Term {
+        &self.terms[id as usize]
+    }
+
+    /// `term` as the SPARQL evaluator holds it.
+    pub fn internal(&self, term: &Term) -> Id {
+        match self.id_of(term) {
+            Some(id) => Id::Known(id),
+            None => Id::Other(Box::new(term.clone())),
+        }
+    }
+
+    /// The number of `term`, if the graph has it.
+    pub fn id_of(&self, term: &Term) -> Option<u32> {
+        self.terms.get_index_of(term).map(|i| i as u32)
+    }
+
+    /// The triples of the default graph matching a pattern, as (subject, predicate, object)
+    /// numbers.
+    pub fn matching(
+        &self,
+        s: Option<u32>,
+        p: Option<u32>,
+        o: Option<u32>,
+    ) -> impl Iterator<Item = [u32; 3]> + '_ {
+        self.default.matching(s, p, o)
+    }
+
+    /// Replaces the named graph `name` with `triples`, leaving the rest as it was: the default
+    /// graph is not sorted again.
+    pub fn set_named(&mut self, name: Term, triples: impl IntoIterator<Item = Triple>) {
+        let g = id(&mut self.terms, name);
+        let triples = triples
+            .into_iter()
+            .map(|t| {
+                [
+                    id(&mut self.terms, t.subject.into()),
+                    id(&mut self.terms, t.predicate.into()),
+                    id(&mut self.terms, t.object),
+                ]
+            })
+            .collect();
+        self.named.insert(g, Indexes::new(triples));
+    }
+
+    /// Removes the named graph `name`; its terms stay numbered.
+    pub fn remove_named(&mut self, name: &Term) {
+        if let Some(g) = self.id_of(name) {
+            self.named.remove(&g);
+        }
+    }
+
+    /// Every quad, the default graph's first, then each named graph's.
+    pub fn quads(&self) -> impl Iterator<Item = Quad> + '_ {
+        let quad = move |[s, p, o]: [u32; 3], g: Option<u32>| {
+            let subject = match self.term(s).clone() {
+                Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
+                Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
+                other => unreachable!("a subject is an IRI or a blank node, not {other}"),
+            };
+            let Term::NamedNode(predicate) = self.term(p).clone() else {
+                unreachable!("a predicate is an IRI");
+            };
+            let graph_name = match g.map(|g| self.term(g).clone()) {
+                None => GraphName::DefaultGraph,
+                Some(Term::NamedNode(n)) => GraphName::NamedNode(n),
+                Some(Term::BlankNode(b)) => GraphName::BlankNode(b),
+                Some(other) => unreachable!("a graph name is an IRI or a blank node, not {other}"),
+            };
+            Quad::new(subject, predicate, self.term(o).clone(), graph_name)
+        };
+        let default = self.default.spo.iter().map(move |t| quad(*t, None));
+        let named = self
+            .named
+            .iter()
+            .flat_map(move |(g, i)| i.spo.iter().map(move |t| quad(*t, Some(*g))));
+        default.chain(named)
+    }
+
+    /// The triples matching a pattern in the graph a SPARQL pattern names: `Some(None)` the
+    /// default graph, `Some(Some(g))` the named graph `g`, `None` every named graph.
+    fn quads_matching(
+        &self,
+        s: Option<u32>,
+        p: Option<u32>,
+        o: Option<u32>,
+        graph: Option<Option<u32>>,
+    ) -> Box<dyn Iterator<Item = ([u32; 3], Option<u32>)> + '_> {
+        match graph {
+            Some(None) => Box::new(self.default.matching(s, p, o).map(|t| (t, None))),
+            Some(Some(g)) => Box::new(
+                self.named
+                    .get(&g)
+                    .into_iter()
+                    .flat_map(move |i| i.matching(s, p, o).map(move |t| (t, Some(g)))),
+            ),
+            None => Box::new(
+                self.named
+                    .iter()
+                    .flat_map(move |(g, i)| i.matching(s, p, o).map(move |t| (t, Some(*g)))),
+            ),
+        }
     }
 }
 
@@ -161,36 +306,41 @@ impl<'a> QueryableDataset<'a> for &'a Graph {
             Some(Id::Known(n)) => Some(Some(*n)),
             Some(Id::Other(_)) => None,
         };
-        // Only the default graph has triples.
-        let pattern = match (graph_name, known(subject), known(predicate), known(object)) {
-            (Some(None), Some(s), Some(p), Some(o)) => Some((s, p, o)),
+        let graph = match graph_name {
+            None => Some(None),
+            Some(g) => known(g).map(Some),
+        };
+        // A term the graph does not have matches nothing.
+        let pattern = match (known(subject), known(predicate), known(object), graph) {
+            (Some(s), Some(p), Some(o), Some(g)) => Some((s, p, o, g)),
             _ => None,
         };
         let graph: &'a Graph = self;
         pattern
             .into_iter()
-            .flat_map(move |(s, p, o)| graph.matching(s, p, o))
-            .map(|[s, p, o]| {
+            .flat_map(move |(s, p, o, g)| graph.quads_matching(s, p, o, g))
+            .map(|([s, p, o], g)| {
                 Ok(InternalQuad {
                     subject: Id::Known(s),
                     predicate: Id::Known(p),
                     object: Id::Known(o),
-                    graph_name: None,
+                    graph_name: g.map(Id::Known),
                 })
             })
     }
 
     fn internal_named_graphs(&self) -> impl Iterator<Item = Result<Id, Infallible>> + use<'a> {
-        std::iter::empty()
+        let graph: &'a Graph = self;
+        graph.named.keys().map(|g| Ok(Id::Known(*g)))
     }
 
-    fn contains_internal_graph_name(&self, _: &Id) -> Result<bool, Infallible> {
-        Ok(false)
+    fn contains_internal_graph_name(&self, name: &Id) -> Result<bool, Infallible> {
+        Ok(matches!(name, Id::Known(g) if self.named.contains_key(g)))
     }
 
     fn internalize_term(&self, term: Term) -> Result<Id, Infallible> {
-        Ok(match self.terms.get_index_of(&term) {
-            Some(id) => Id::Known(id as u32),
+        Ok(match self.id_of(&term) {
+            Some(id) => Id::Known(id),
             None => Id::Other(Box::new(term)),
         })
     }
@@ -257,6 +407,7 @@ mod tests {
                     graph.matching(pattern.0, pattern.1, pattern.2).collect();
                 found.sort();
                 let mut expected: Vec<[u32; 3]> = graph
+                    .default
                     .spo
                     .iter()
                     .copied()

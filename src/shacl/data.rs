@@ -3,20 +3,46 @@
 //! (<https://www.w3.org/TR/shacl/#property-paths>).
 
 use super::*;
+use crate::rdf::frozen::{self, Id};
+use spareval::{InternalQuad, QueryableDataset};
+use std::cell::RefCell;
+use std::convert::Infallible;
 
-/// The data graph: the default graph of a store.
+/// A data graph the shapes check: the default graph of a store, or of a frozen graph.
+#[derive(Clone, Copy)]
+pub enum DataGraph<'a> {
+    Store(&'a Store),
+    Frozen(&'a frozen::Graph),
+}
+
+impl<'a> From<&'a Store> for DataGraph<'a> {
+    fn from(store: &'a Store) -> Self {
+        DataGraph::Store(store)
+    }
+}
+
+impl<'a> From<&'a frozen::Graph> for DataGraph<'a> {
+    fn from(graph: &'a frozen::Graph) -> Self {
+        DataGraph::Frozen(graph)
+    }
+}
+
+/// The data graph, and the focus nodes of one piece of work.
 pub(super) struct Data<'a> {
-    pub(super) store: &'a Store,
+    graph: DataGraph<'a>,
     /// The scratch named graph that holds a constraint's focus nodes while its query runs, one
     /// per piece of work running at the same time; queries read the default graph, so the data
     /// never sees it.
-    pub(super) focus: NamedNode,
+    focus: NamedNode,
     /// Opens the query's outermost group, binding `?this` to the focus nodes. A triple pattern
     /// rather than `VALUES`: oxigraph joins a 10,000-row `VALUES` with a triple pattern in a
     /// nested loop (3.4 s for the file-reachability check of a 10,000-file crate), and a
     /// trailing `VALUES` would leave `$this` unbound in the group's FILTERs.
     pub(super) pattern: String,
-    pub(super) marked: Cell<Marked>,
+    marked: Cell<Marked>,
+    /// The focus nodes over a frozen graph, which cannot be written: queries see them as the
+    /// scratch graph all the same.
+    nodes: RefCell<Vec<Id>>,
 }
 
 /// What the scratch graph holds.
@@ -37,15 +63,23 @@ const CHUNK: usize = 10_000;
 /// Shapes with at least this many focus nodes are shared between the cores.
 pub(super) const SPLIT_FROM: usize = 256;
 
+/// Which term of the matching triples a lookup wants.
+#[derive(Clone, Copy)]
+enum Pick {
+    Subject,
+    Object,
+}
+
 impl<'a> Data<'a> {
-    pub(super) fn new(store: &'a Store, piece: usize) -> Self {
+    pub(super) fn new(graph: DataGraph<'a>, piece: usize) -> Self {
         let focus = NamedNode::new_unchecked(format!("urn:trecrate:shacl:focus:{piece}"));
         let pattern = format!(" GRAPH {focus} {{ {focus} {focus} ?this }} ");
         Data {
-            store,
+            graph,
             focus,
             pattern,
             marked: Cell::new(Marked::Nothing),
+            nodes: RefCell::new(Vec::new()),
         }
     }
 
@@ -59,9 +93,17 @@ impl<'a> Data<'a> {
         if what == Marked::Focus && self.marked.get() == Marked::Focus {
             return Ok(());
         }
+        let store = match self.graph {
+            DataGraph::Frozen(graph) => {
+                self.marked.set(what);
+                *self.nodes.borrow_mut() = nodes.into_iter().map(|n| graph.internal(n)).collect();
+                return Ok(());
+            }
+            DataGraph::Store(store) => store,
+        };
         let focus = self.focus.as_ref();
         if self.marked.get() != Marked::Nothing {
-            self.store.clear_graph(focus)?;
+            store.clear_graph(focus)?;
         }
         self.marked.set(what);
         let mut nodes = nodes
@@ -74,21 +116,106 @@ impl<'a> Data<'a> {
                 break;
             }
             written += chunk.len();
-            self.store.extend(chunk)?;
+            store.extend(chunk)?;
         }
         // On disk, RocksDB keeps writes in memory tables of up to 64 MB per index until they
         // are flushed: a large crate's focus nodes filled several of them.
         if written >= CHUNK {
-            self.store.flush()?;
+            store.flush()?;
         }
         Ok(())
     }
 
     pub(super) fn clear_focus(&self) -> Result<(), ShaclError> {
         if self.marked.replace(Marked::Nothing) != Marked::Nothing {
-            self.store.remove_named_graph(self.focus.as_ref())?;
+            match self.graph {
+                DataGraph::Store(store) => store.remove_named_graph(self.focus.as_ref())?,
+                DataGraph::Frozen(_) => self.nodes.borrow_mut().clear(),
+            }
         }
         Ok(())
+    }
+
+    /// Runs `query` with the scratch graph as marked; each row goes to `row`.
+    pub(super) fn each_row<E>(
+        &self,
+        base: &str,
+        query: &str,
+        error: impl Fn(String) -> E,
+        row: impl FnMut(&oxigraph::sparql::QuerySolution) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use crate::rdf::select::each_row;
+        match self.graph {
+            DataGraph::Store(store) => each_row(store, Some(base), query, error, row),
+            DataGraph::Frozen(graph) => {
+                let nodes = self.nodes.borrow();
+                let focused = Focused {
+                    graph,
+                    name: Id::Other(Box::new(self.focus.clone().into())),
+                    nodes: &nodes,
+                };
+                each_row(&focused, Some(base), query, error, row)
+            }
+        }
+        .map(|_| ())
+    }
+
+    /// The subjects or objects of the default graph's triples that match a pattern.
+    fn lookup(
+        &self,
+        subject: Option<&Term>,
+        predicate: NamedNodeRef<'_>,
+        object: Option<&Term>,
+        pick: Pick,
+    ) -> Result<Vec<Term>, ShaclError> {
+        match self.graph {
+            DataGraph::Store(store) => {
+                let subject = match subject.map(subject_ref) {
+                    Some(None) => return Ok(Vec::new()),
+                    Some(Some(s)) => Some(s),
+                    None => None,
+                };
+                store
+                    .quads_for_pattern(
+                        subject.as_ref().map(|s| s.as_ref()),
+                        Some(predicate),
+                        object.map(|o| o.as_ref()),
+                        Some(GraphNameRef::DefaultGraph),
+                    )
+                    .map(|q| {
+                        let q = q?;
+                        Ok(match pick {
+                            Pick::Subject => q.subject.into(),
+                            Pick::Object => q.object,
+                        })
+                    })
+                    .collect()
+            }
+            DataGraph::Frozen(graph) => {
+                let id = |t: Option<&Term>| t.map(|t| graph.id_of(t));
+                let (Some(p), s, o) = (
+                    graph.id_of(&predicate.into_owned().into()),
+                    id(subject),
+                    id(object),
+                ) else {
+                    return Ok(Vec::new());
+                };
+                if s == Some(None) || o == Some(None) {
+                    return Ok(Vec::new());
+                }
+                Ok(graph
+                    .matching(s.flatten(), Some(p), o.flatten())
+                    .map(|[s, _, o]| {
+                        graph
+                            .term(match pick {
+                                Pick::Subject => s,
+                                Pick::Object => o,
+                            })
+                            .clone()
+                    })
+                    .collect())
+            }
+        }
     }
 
     pub(super) fn objects(
@@ -96,18 +223,7 @@ impl<'a> Data<'a> {
         subject: &Term,
         predicate: NamedNodeRef<'_>,
     ) -> Result<Vec<Term>, ShaclError> {
-        let Some(subject) = subject_ref(subject) else {
-            return Ok(Vec::new());
-        };
-        self.store
-            .quads_for_pattern(
-                Some(subject.as_ref()),
-                Some(predicate),
-                None,
-                Some(GraphNameRef::DefaultGraph),
-            )
-            .map(|q| Ok(q?.object))
-            .collect()
+        self.lookup(Some(subject), predicate, None, Pick::Object)
     }
 
     pub(super) fn subjects(
@@ -115,39 +231,15 @@ impl<'a> Data<'a> {
         predicate: NamedNodeRef<'_>,
         object: &Term,
     ) -> Result<Vec<Term>, ShaclError> {
-        self.store
-            .quads_for_pattern(
-                None,
-                Some(predicate),
-                Some(object.as_ref()),
-                Some(GraphNameRef::DefaultGraph),
-            )
-            .map(|q| Ok(q?.subject.into()))
-            .collect()
+        self.lookup(None, predicate, Some(object), Pick::Subject)
     }
 
     pub(super) fn subjects_of(&self, predicate: &NamedNode) -> Result<Vec<Term>, ShaclError> {
-        self.store
-            .quads_for_pattern(
-                None,
-                Some(predicate.as_ref()),
-                None,
-                Some(GraphNameRef::DefaultGraph),
-            )
-            .map(|q| Ok(q?.subject.into()))
-            .collect()
+        self.lookup(None, predicate.as_ref(), None, Pick::Subject)
     }
 
     pub(super) fn objects_of(&self, predicate: &NamedNode) -> Result<Vec<Term>, ShaclError> {
-        self.store
-            .quads_for_pattern(
-                None,
-                Some(predicate.as_ref()),
-                None,
-                Some(GraphNameRef::DefaultGraph),
-            )
-            .map(|q| Ok(q?.object))
-            .collect()
+        self.lookup(None, predicate.as_ref(), None, Pick::Object)
     }
 
     /// Instances of `class` or of any of its `rdfs:subClassOf` descendants in the data graph.
@@ -282,5 +374,83 @@ impl<'a> Data<'a> {
             }
         }
         Ok(out)
+    }
+}
+
+/// A frozen graph with the scratch graph of focus nodes beside it: the triples
+/// `focus focus node` of the graph `focus`, answered from a list.
+struct Focused<'a> {
+    graph: &'a frozen::Graph,
+    name: Id,
+    nodes: &'a [Id],
+}
+
+impl crate::rdf::select::Dataset for Focused<'_> {
+    fn execute(
+        &self,
+        query: oxigraph::sparql::PreparedSparqlQuery,
+    ) -> Result<oxigraph::sparql::QueryResults<'_>, String> {
+        query
+            .on_queryable_dataset(self)
+            .execute()
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl<'a> QueryableDataset<'a> for &'a Focused<'a> {
+    type InternalTerm = Id;
+    type Error = Infallible;
+
+    fn internal_quads_for_pattern(
+        &self,
+        subject: Option<&Id>,
+        predicate: Option<&Id>,
+        object: Option<&Id>,
+        graph_name: Option<Option<&Id>>,
+    ) -> impl Iterator<Item = Result<InternalQuad<Id>, Infallible>> + use<'a> {
+        let focused: &'a Focused<'a> = self;
+        let name = &focused.name;
+        let is_name = |t: Option<&Id>| t.is_none_or(|t| t == name);
+        let in_focus = match graph_name {
+            None => true,
+            Some(g) => g.is_some() && is_name(g),
+        };
+        let nodes: &'a [Id] = match in_focus && is_name(subject) && is_name(predicate) {
+            true => focused.nodes,
+            false => &[],
+        };
+        let data = focused
+            .graph
+            .internal_quads_for_pattern(subject, predicate, object, graph_name);
+        let object = object.cloned();
+        let scratch = nodes
+            .iter()
+            .filter(move |n| object.as_ref().is_none_or(|o| o == *n))
+            .map(move |n| {
+                Ok(InternalQuad {
+                    subject: name.clone(),
+                    predicate: name.clone(),
+                    object: n.clone(),
+                    graph_name: Some(name.clone()),
+                })
+            });
+        scratch.chain(data)
+    }
+
+    fn internal_named_graphs(&self) -> impl Iterator<Item = Result<Id, Infallible>> + use<'a> {
+        let focused: &'a Focused<'a> = self;
+        std::iter::once(Ok(focused.name.clone())).chain(focused.graph.internal_named_graphs())
+    }
+
+    fn contains_internal_graph_name(&self, name: &Id) -> Result<bool, Infallible> {
+        Ok(*name == self.name || self.graph.contains_internal_graph_name(name)?)
+    }
+
+    fn internalize_term(&self, term: Term) -> Result<Id, Infallible> {
+        self.graph.internalize_term(term)
+    }
+
+    fn externalize_term(&self, term: Id) -> Result<Term, Infallible> {
+        self.graph.externalize_term(term)
     }
 }

@@ -29,6 +29,7 @@ mod literal;
 mod result;
 
 use constraints::*;
+pub use data::DataGraph;
 use data::*;
 use engine::*;
 use graph::*;
@@ -182,14 +183,18 @@ impl Shapes {
         names
     }
 
-    /// Validates the default graph of `store`; findings come back sorted and without duplicates.
-    /// SHACL-SPARQL constraints use scratch named graphs of `store`, removed before returning.
+    /// Validates the default graph of `graph`; findings come back sorted and without duplicates.
+    /// SHACL-SPARQL constraints use scratch named graphs of a store, removed before returning.
     ///
     /// Shapes run on every core. A shape with many focus nodes (every File of a 10,000-file
     /// crate) is split in one part per core; each part runs its SPARQL constraints once for
     /// all its nodes, so a constraint whose cost does not depend on the focus is paid once per
     /// core, not once per node.
-    pub fn validate(&self, store: &Store) -> Result<Vec<Finding>, ShaclError> {
+    pub fn validate<'a>(
+        &self,
+        graph: impl Into<DataGraph<'a>>,
+    ) -> Result<Vec<Finding>, ShaclError> {
+        let graph = graph.into();
         let cores = crate::parallel::workers(usize::MAX, 8);
         let mut work: Vec<(NamedOrBlankNode, HashSet<Term>)> = Vec::new();
         // Targets are found on every core too: a SPARQL target is a query over the whole crate.
@@ -202,7 +207,7 @@ impl Shapes {
         let found = crate::parallel::map(
             &shapes,
             crate::parallel::workers(shapes.len(), cores),
-            |_, shape| self.focus_nodes(shape, &Data::new(store, 0)),
+            |_, shape| self.focus_nodes(shape, &Data::new(graph, 0)),
         );
         for (shape, focus) in shapes.into_iter().zip(found) {
             let focus = focus.ok_or_else(|| ShaclError::Shape {
@@ -225,7 +230,7 @@ impl Shapes {
         work.sort_by_key(|(_, focus)| std::cmp::Reverse(focus.len()));
         let workers = crate::parallel::workers(work.len(), cores);
         let done = crate::parallel::map(&work, workers, |i, (shape, focus)| {
-            let data = Data::new(store, i + 1);
+            let data = Data::new(graph, i + 1);
             let mut findings = BTreeSet::new();
             let checked = self.check_shape(shape, focus, &data, &mut findings);
             let cleared = data.clear_focus();
@@ -350,7 +355,7 @@ impl Shapes {
                 shape: self.label(shape),
                 message,
             };
-            crate::rdf::select::each_row(data.store, Some(&self.base), &text, message, |row| {
+            data.each_row(&self.base, &text, message, |row| {
                 if let Some(node) = row.get("this") {
                     focus.insert(node.clone());
                 }
@@ -378,12 +383,20 @@ impl Shapes {
             })?;
         data.mark_focus(this, what)?;
         text.insert_str(self.prefixes.len() + at + 1, &data.pattern);
-        crate::rdf::select::select(data.store, Some(&self.base), &text)
-            .map(|r| r.rows)
-            .map_err(|message| ShaclError::Sparql {
-                shape: shape.to_owned(),
-                message,
-            })
+        let mut rows = Vec::new();
+        let message = |message| ShaclError::Sparql {
+            shape: shape.to_owned(),
+            message,
+        };
+        data.each_row(&self.base, &text, message, |row| {
+            rows.push(
+                row.iter()
+                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
+                    .collect(),
+            );
+            Ok(())
+        })?;
+        Ok(rows)
     }
 
     /// A term as users see it: IRIs inside the crate relative to its root (`./`, `data/x.csv`).
@@ -437,9 +450,16 @@ mod tests {
         (shapes, store)
     }
 
+    /// The findings on the data in a store, which must be those on the same data frozen.
     fn findings(shapes: &str, data: &str) -> Vec<Finding> {
         let (shapes, store) = setup(shapes, data);
-        shapes.validate(&store).unwrap()
+        let stored = shapes.validate(&store).unwrap();
+        let mut builder = crate::rdf::frozen::GraphBuilder::new();
+        for quad in store.iter() {
+            builder.insert_quad(quad.unwrap());
+        }
+        assert_eq!(shapes.validate(&builder.freeze()).unwrap(), stored);
+        stored
     }
 
     fn entities(shapes: &str, data: &str) -> Vec<String> {

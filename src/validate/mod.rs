@@ -16,10 +16,9 @@ use crate::jsonld::contexts::Contexts;
 pub use crate::profile::{Profile, ProfileError, Profiles, RELEASE_PROFILE};
 use crate::rdf::vocab::in_tre_namespace;
 use crate::shacl::Shapes;
-use graph::Graph;
+use graph::{Filling, Graph};
 use oxigraph::io::{JsonLdProfile, JsonLdProfileSet, LoadedDocument, RdfFormat, RdfParser};
 use oxigraph::model::{NamedNode, NamedOrBlankNode, Quad, Term};
-use oxigraph::store::Store;
 use reader::{Opened, ReadError};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -234,22 +233,23 @@ fn run(
                 // The payload is read and hashed on one core while the shapes run on the other;
                 // the payload shapes then judge what it holds.
                 let invalid_ids = &form.invalid_ids;
+                let mut graph = graph;
                 let (graph_findings, observed) = std::thread::scope(|scope| {
                     let observing = payload.then(|| {
                         scope.spawn(|| payload::observe(&graph, &mut opened, invalid_ids))
                     });
-                    let graph_findings = shapes.validate(&graph);
+                    let graph_findings = shapes.validate(graph.data());
                     let observed = match observing.map(|h| h.join()) {
-                        None => Ok(()),
+                        None => Ok(Vec::new()),
                         Some(Ok(observed)) => observed,
                         Some(Err(_)) => Err(ValidateError::Panicked("reading the payload")),
                     };
                     (graph_findings, observed)
                 });
                 findings.extend(graph_findings?);
-                observed?;
+                let facts = observed?;
                 if let Some(shapes) = &payload_shapes {
-                    findings.extend(payload::check(&graph, shapes)?);
+                    findings.extend(payload::check(&mut graph, facts, shapes)?);
                 }
                 loaded = Some(graph);
             }
@@ -519,8 +519,7 @@ fn parse(
     let parser = RdfParser::from_format(RdfFormat::JsonLd { profile })
         .with_base_iri(BASE)
         .map_err(|e| e.to_string())?;
-    let graph = Graph::for_document(len, max_in_memory).map_err(|e| e.to_string())?;
-    let store = &*graph;
+    let filling = Filling::for_document(len, max_in_memory).map_err(|e| e.to_string())?;
     let descriptor = NamedNode::new_unchecked(format!("{BASE}{}", reader::METADATA));
     let detached = NamedNode::new_unchecked(format!("{BASE}{metadata_name}"));
     let rename = |term: Term| match term {
@@ -574,30 +573,30 @@ fn parse(
                 Ok(())
             })
             .map_err(|e| format!("cannot start the JSON-LD parser: {e}"))?;
-        let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(128);
-        for batch in batches {
-            loader
-                .load_quads(batch.into_iter().map(|q| {
+        let renamed = batches.into_iter().map(|batch| {
+            batch
+                .into_iter()
+                .map(|q| {
                     let subject = match rename(q.subject.into()) {
                         Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
                         Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
                         _ => NamedOrBlankNode::NamedNode(descriptor.clone()),
                     };
                     Quad::new(subject, q.predicate, rename(q.object), q.graph_name)
-                }))
-                .map_err(|e| e.to_string())?;
-        }
-        loader.commit().map_err(|e| e.to_string())?;
+                })
+                .collect()
+        });
+        let graph = filling.fill(renamed).map_err(|e| e.to_string());
         parsing
             .join()
-            .map_err(|_| "the JSON-LD parser stopped unexpectedly".to_owned())?
-    })?;
-    Ok(graph)
+            .map_err(|_| "the JSON-LD parser stopped unexpectedly".to_owned())??;
+        graph
+    })
 }
 
 /// The rows of the embedded query at `path`, over the crate's graph.
 pub(crate) fn select(
-    graph: &Store,
+    graph: &(impl crate::rdf::select::Dataset + ?Sized),
     path: &'static str,
 ) -> Result<Vec<HashMap<String, Term>>, ValidateError> {
     crate::rdf::select::select(graph, Some(BASE), crate::assets::document(path))
@@ -609,7 +608,7 @@ pub(crate) fn select(
 }
 
 /// The known profiles the crate names in `conformsTo`.
-fn declared_profiles(graph: &Store, known: &Profiles) -> Result<Vec<Profile>, ValidateError> {
+fn declared_profiles(graph: &Graph, known: &Profiles) -> Result<Vec<Profile>, ValidateError> {
     let rows = select(graph, crate::assets::CONFORMS_TO_QUERY)?;
     Ok(named_profiles(&rows, "profile", known))
 }

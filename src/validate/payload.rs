@@ -2,6 +2,7 @@
 //! the payload facts; what they must be is `shapes/payload.ttl`, SHACL over the crate graph and
 //! those facts: existence, sizes, checksums, undescribed files, the preview's HTML.
 
+use super::graph::Graph;
 use super::reader::Opened;
 use super::{select, ValidateError, BASE};
 use crate::finding::Finding;
@@ -9,25 +10,24 @@ use crate::rdf::digest::Digests;
 use crate::rdf::select::text;
 use crate::rdf::vocab::PAYLOAD_FACTS;
 use oxigraph::model::{GraphName, Literal, NamedNode, Quad, Term};
-use oxigraph::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Adds to `graph` what the payload holds, for the paths the metadata names: the named graph
-/// [`PAYLOAD_FACTS`]`facts`, which [`check`] removes. Every file of the payload has its
+/// What the payload holds, for the paths the metadata names, as the quads of the named graph
+/// [`PAYLOAD_FACTS`]`facts`, which [`check`] adds to the graph and removes. Every file of the payload has its
 /// `pf:filePath` and `pf:size`; a directory a data entity names has its `pf:directoryPath` when
 /// it is there; each data entity `pf:describes` the file path its `@id` names
 /// (`pf:describesDirectory` for a Dataset, `pf:names` for an `@id` that is not a URI reference
 /// and so not in the graph, `pf:outsideRoot` for one that would leave the crate).
 ///
-/// The facts are inserted here, on the thread that reads the payload, while the profile shapes
-/// run: inserting 40,000 of them took 70 ms. A file is hashed only with the algorithms its
+/// The facts are gathered on the thread that reads the payload, while the profile shapes run.
+/// A file is hashed only with the algorithms its
 /// entities claim: computing all three for every file tripled the hashing time of a crate that
 /// claims sha256 alone.
 pub fn observe(
-    graph: &Store,
+    graph: &Graph,
     opened: &mut Opened,
     invalid_ids: &[String],
-) -> Result<(), ValidateError> {
+) -> Result<Vec<Quad>, ValidateError> {
     let mut facts = Facts::default();
     let mut hashes: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
     let mut directories = BTreeSet::new();
@@ -102,22 +102,24 @@ pub fn observe(
             facts.add(&node, "html5Doctype", Literal::from(html5));
         }
     }
-    graph.extend(facts.quads).map_err(|e| ValidateError::Query {
-        name: "payload facts",
-        message: e.to_string(),
-    })
+    Ok(facts.quads)
 }
 
-/// The findings of the payload shapes on `graph` with its payload facts; the facts are gone
-/// from `graph` afterwards, whatever the outcome.
-pub fn check(graph: &Store, shapes: &crate::shacl::Shapes) -> Result<Vec<Finding>, ValidateError> {
-    let findings = shapes.validate(graph);
-    graph
-        .remove_named_graph(&facts_graph())
-        .map_err(|e| ValidateError::Query {
-            name: "payload facts",
-            message: e.to_string(),
-        })?;
+/// The findings of the payload shapes on `graph` with the payload facts [`observe`]d; the facts
+/// are gone from `graph` afterwards, whatever the outcome.
+pub fn check(
+    graph: &mut Graph,
+    facts: Vec<Quad>,
+    shapes: &crate::shacl::Shapes,
+) -> Result<Vec<Finding>, ValidateError> {
+    let stored = |e: oxigraph::store::StorageError| ValidateError::Query {
+        name: "payload facts",
+        message: e.to_string(),
+    };
+    let name = facts_graph();
+    graph.set_named(&name, facts).map_err(stored)?;
+    let findings = shapes.validate(graph.data());
+    graph.remove_named(&name).map_err(stored)?;
     Ok(findings?)
 }
 
