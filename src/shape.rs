@@ -14,9 +14,8 @@ use crate::assets::Asset;
 use crate::rdf::frozen::{self, GraphBuilder};
 use crate::rdf::select::Dataset;
 use crate::rdf::vocab;
-use oxigraph::model::{GraphName, NamedNode, Quad, Term, Triple};
+use oxigraph::model::{NamedNode, Quad, Term, Triple};
 use oxigraph::sparql::{PreparedSparqlQuery, QueryResults};
-use oxigraph::store::{StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShapeError {
@@ -24,8 +23,6 @@ pub enum ShapeError {
     Query { query: String, message: String },
     #[error("queries/{query}: expected a CONSTRUCT query")]
     NotConstruct { query: String },
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 /// A query of the mapping, parsed once for every shard.
@@ -110,44 +107,46 @@ impl Mapping {
     }
 }
 
-/// The crate graph of one source graph, as the default graph of a new store, its queries run
-/// side by side.
+/// The crate graph of one source graph, its queries run side by side.
 pub fn shape(
     source: GraphBuilder,
     identify: &Asset,
     mapping: &[Asset],
     base: &str,
-) -> Result<Store, ShapeError> {
+) -> Result<frozen::Graph, ShapeError> {
     let mapping = Mapping::new(identify, mapping, base)?;
     let workers = crate::parallel::workers(mapping.construct.len(), usize::MAX);
     let (_, triples) = mapping.map(source, workers)?;
-    let graph = Store::new()?;
-    graph.extend(
-        triples
-            .into_iter()
-            .map(|t| t.in_graph(GraphName::DefaultGraph)),
-    )?;
-    Ok(graph)
+    let mut graph = GraphBuilder::new();
+    for triple in triples {
+        graph.insert(triple);
+    }
+    Ok(graph.freeze())
 }
 
 /// Moves the `tre:` terms from ADR-0004's default namespace to the one the TRE configured.
 ///
 /// The queries always write the default namespace so that they stay plain, static documents.
-pub fn rename_namespace(graph: &Store, namespace: &str) -> Result<(), StorageError> {
+pub fn rename_namespace(graph: frozen::Graph, namespace: &str) -> frozen::Graph {
     if namespace == vocab::TRE {
-        return Ok(());
+        return graph;
     }
     let rename = |n: NamedNode| match vocab::moved_to_namespace(n.as_str(), namespace) {
         Some(moved) => NamedNode::new_unchecked(moved),
         None => n,
     };
-    let old: Vec<Quad> = graph.iter().collect::<Result<_, _>>()?;
-    graph.clear()?;
-    graph.extend(old.into_iter().map(|q| {
+    let mut renamed = GraphBuilder::new();
+    for q in graph.quads() {
         let object = match q.object {
             Term::NamedNode(n) => rename(n).into(),
             other => other,
         };
-        Quad::new(q.subject, rename(q.predicate), object, q.graph_name)
-    }))
+        renamed.insert_quad(Quad::new(
+            q.subject,
+            rename(q.predicate),
+            object,
+            q.graph_name,
+        ));
+    }
+    renamed.freeze()
 }

@@ -413,10 +413,10 @@ fn refuse_conflict(
 }
 
 /// The triples of `graph`'s default graph, as [`Archive::record`] takes them.
-pub fn triples_of(graph: &Store) -> Result<Vec<Triple>, StorageError> {
+pub fn triples_of(graph: &crate::rdf::frozen::Graph) -> Vec<Triple> {
     graph
-        .iter()
-        .map(|q| q.map(|q| Triple::new(q.subject, q.predicate, q.object)))
+        .quads()
+        .map(|q| Triple::new(q.subject, q.predicate, q.object))
         .collect()
 }
 

@@ -15,14 +15,13 @@
 
 pub mod contexts;
 
-use crate::rdf::vocab;
+use crate::rdf::{frozen, vocab};
 use iref::IriBuf;
 use json_ld::syntax::{Parse, TryFromJson};
 use json_ld::{JsonLdProcessor, Options, RemoteDocument, RemoteDocumentReference};
 use json_syntax::Print;
 use oxigraph::model::vocab::xsd;
-use oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode, Term};
-use oxigraph::store::{StorageError, Store};
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -32,8 +31,6 @@ pub enum JsonLdError {
     Context { file: &'static str, message: String },
     #[error("JSON-LD compaction failed: {0}")]
     Compaction(String),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 /// The `@context` trecrate writes, with the documents needed to process it offline.
@@ -152,14 +149,18 @@ pub fn inline_terms(file: &'static str, document: &str) -> Result<Map<String, Va
 
 /// Serialises the default graph of `graph` as RO-Crate metadata; `base` is the crate root IRI
 /// that every relative `@id` was resolved against.
-pub fn serialize(graph: &Store, base: &str, context: &Context) -> Result<String, JsonLdError> {
+pub fn serialize(
+    graph: &frozen::Graph,
+    base: &str,
+    context: &Context,
+) -> Result<String, JsonLdError> {
     serialize_with(graph, base, context, Compaction::Specialised)
 }
 
 /// [`serialize`] with a choice of compaction; `Specialised` falls back to `Library` when the
 /// contexts are not all simple terms.
 pub fn serialize_with(
-    graph: &Store,
+    graph: &frozen::Graph,
     base: &str,
     context: &Context,
     compaction: Compaction,
@@ -176,7 +177,7 @@ pub fn serialize_with(
 
 /// JSON-LD's "serialize RDF as JSON-LD" for a graph without blank nodes, in expanded form:
 /// one node object per subject, `rdf:type` as `@type`, integers and booleans as native JSON.
-fn expand(graph: &Store, context: &Context) -> Result<Value, JsonLdError> {
+fn expand(graph: &frozen::Graph, context: &Context) -> Result<Value, JsonLdError> {
     let array = subjects(graph, &context.tre_namespace)?
         .into_iter()
         .map(|(id, node)| {
@@ -205,20 +206,22 @@ struct Node {
 /// One [`Node`] per subject of the default graph, in no particular order (the output is sorted
 /// later), its terms of [`vocab::TRE`] moved to `tre_namespace`. The graph itself is left as
 /// it is, so that the release's checks and preview may read it meanwhile.
-fn subjects(graph: &Store, tre_namespace: &str) -> Result<Vec<(String, Node)>, JsonLdError> {
+fn subjects(
+    graph: &frozen::Graph,
+    tre_namespace: &str,
+) -> Result<Vec<(String, Node)>, JsonLdError> {
     let moved = |n: NamedNode| match vocab::moved_to_namespace(n.as_str(), tre_namespace) {
         Some(iri) => iri,
         None => n.into_string(),
     };
-    // Nodes in the order their subjects first appear; the store yields a subject's quads
-    // together, so the index is consulted once per subject rather than once per quad (a map
+    // Nodes in the order their subjects first appear; the graph yields a subject's triples
+    // together, so the index is consulted once per subject rather than once per triple (a map
     // keyed by IRI strings sharing a long prefix made this superlinear: 4.1 s at 100,000
     // files). Their order does not matter: `normalize` sorts them.
     let mut nodes: Vec<(String, Node)> = Vec::new();
     let mut index: HashMap<NamedOrBlankNode, usize> = HashMap::new();
     let mut last: Option<(NamedOrBlankNode, usize)> = None;
-    for quad in graph.quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph)) {
-        let quad = quad?;
+    for quad in graph.quads().filter(|q| q.graph_name.is_default_graph()) {
         let at = match &last {
             Some((subject, at)) if *subject == quad.subject => *at,
             _ => {
@@ -386,7 +389,12 @@ impl SimpleCompactor {
     /// Compaction and [`normalize`] in one pass over the graph, without the expanded and
     /// compacted documents in between: at 100,000 files those were three trees of two million
     /// JSON values each. `tests/jsonld_equivalence.rs` holds it to the library's output.
-    fn document(&self, graph: &Store, base: &str, context: &Context) -> Result<Value, JsonLdError> {
+    fn document(
+        &self,
+        graph: &frozen::Graph,
+        base: &str,
+        context: &Context,
+    ) -> Result<Value, JsonLdError> {
         let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
         let nodes = subjects(graph, &context.tre_namespace)?
             .into_iter()

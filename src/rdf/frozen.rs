@@ -68,6 +68,29 @@ impl GraphBuilder {
         self.named.push([g, s, p, o]);
     }
 
+    /// Adds every term and triple of `other`, whose numbers are its own: each of its terms is
+    /// looked up here once, however many triples use it.
+    pub fn merge(&mut self, other: GraphBuilder) {
+        let to: Vec<u32> = other
+            .terms
+            .into_iter()
+            .map(|t| id(&mut self.terms, t))
+            .collect();
+        let at = |n: u32| to[n as usize];
+        self.triples.extend(
+            other
+                .triples
+                .into_iter()
+                .map(|[s, p, o]| [at(s), at(p), at(o)]),
+        );
+        self.named.extend(
+            other
+                .named
+                .into_iter()
+                .map(|[g, s, p, o]| [at(g), at(s), at(p), at(o)]),
+        );
+    }
+
     /// Sorts and indexes the triples; duplicates count once.
     pub fn freeze(self) -> Graph {
         let mut named: BTreeMap<u32, Vec<[u32; 3]>> = BTreeMap::new();

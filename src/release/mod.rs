@@ -19,6 +19,7 @@ use crate::event::{Cancel, Event};
 use crate::finding::{Finding, Level};
 use crate::package::{self, Package, PayloadFile, ReleaseRecord, Texts, Written};
 use crate::profile::{ProfileError, Profiles, RoCrateVersion, RELEASE_TOKEN};
+use crate::rdf::frozen::{self, GraphBuilder};
 use crate::rdf::iri::crate_base;
 use crate::storage::s3::BucketError;
 use crate::storage::scratch::Scratch;
@@ -27,7 +28,6 @@ use crate::{archive, jsonld, rdf, shacl, shape, storage};
 use deliver::{DeliverError, Uploaded};
 use export::Export;
 use load::Publisher;
-use oxigraph::store::Store;
 use quarantine::Quarantine;
 use std::path::PathBuf;
 
@@ -80,8 +80,6 @@ pub enum Error {
     Preview(#[from] preview::PreviewError),
     #[error(transparent)]
     Package(#[from] package::PackageError),
-    #[error("triple store")]
-    Store(#[from] oxigraph::store::StorageError),
     #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
     #[error("invalid option {option}: {message}")]
@@ -126,8 +124,8 @@ pub struct Built {
     pub request: export::Request,
     /// The crate's root IRI while it is RDF; see [`crate_base`].
     pub base: String,
-    /// The RO-Crate graph, as the default graph of an in-memory store.
-    pub graph: Store,
+    /// The RO-Crate graph, read-only from here on.
+    pub graph: frozen::Graph,
     pub metadata: String,
     pub preview: String,
     pub payload: Vec<PayloadFile>,
@@ -214,7 +212,7 @@ pub fn release(
     };
     // Only the archive needs the crate graph. Freeing it takes a second at 100,000 files: done
     // on a thread of its own, while the process ends.
-    let graph = std::mem::replace(&mut built.graph, Store::new()?);
+    let graph = std::mem::replace(&mut built.graph, GraphBuilder::new().freeze());
     std::thread::spawn(move || drop(graph));
     Ok(Released {
         delivered,
@@ -393,7 +391,7 @@ fn record(
     };
     Ok(archive.record(
         &record,
-        archive::triples_of(&built.graph)?,
+        archive::triples_of(&built.graph),
         built.metadata.as_bytes(),
         force,
     )?)
@@ -411,7 +409,7 @@ pub fn build(options: &ReleaseOptions, on_event: &mut dyn FnMut(Event)) -> Resul
 struct Shaped {
     request: export::Request,
     base: String,
-    graph: Store,
+    graph: frozen::Graph,
     /// The files, or why they cannot be had, to be reported after the graph's checks.
     payload: Result<Vec<PayloadFile>, Error>,
     assets: Assets,
@@ -520,11 +518,11 @@ fn finish(
     let payload = shaped.payload?;
     let described = described?;
     // The archive records the graph in the TRE's namespace, as the metadata has it.
-    shape::rename_namespace(&shaped.graph, &options.tre_namespace)?;
+    let graph = shape::rename_namespace(shaped.graph, &options.tre_namespace);
     Ok(Built {
         request: shaped.request,
         base: shaped.base,
-        graph: shaped.graph,
+        graph,
         metadata: described.metadata,
         preview: described.preview,
         payload,
@@ -541,11 +539,10 @@ fn map_shards(
     assets: &Assets,
     quarantine: &Quarantine,
     base: &str,
-) -> Result<(Store, Result<Vec<PayloadFile>, Error>), Error> {
+) -> Result<(frozen::Graph, Result<Vec<PayloadFile>, Error>), Error> {
     let mapping = shape::Mapping::new(&assets.identify, &assets.construct, base)?;
     let payload_query = payload::prepare(&assets.payload)?;
     let request = load::request(export, &options.publisher);
-    let graph = Store::new()?;
     let shards = load::shards(export);
     let results = crate::parallel::map(
         &shards,
@@ -554,18 +551,23 @@ fn map_shards(
             options.cancel.check(Error::Cancelled)?;
             let source = load::shard(&request, export, objects.clone()).into_builder();
             let (source, triples) = mapping.map(source, 1)?;
-            graph.extend(
-                triples
-                    .into_iter()
-                    .map(|t| t.in_graph(oxigraph::model::GraphName::DefaultGraph)),
-            )?;
-            Ok(payload::payload(&source, base, quarantine, &payload_query))
+            let payload = payload::payload(&source, base, quarantine, &payload_query);
+            // Numbered here, on the shard's core: what waits to be merged is small, and the
+            // merge looks up each distinct term once.
+            let mut graph = GraphBuilder::new();
+            for triple in triples {
+                graph.insert(triple);
+            }
+            Ok((graph, payload))
         },
     );
+    let mut graph = GraphBuilder::new();
     let mut files = Vec::new();
     let mut missing = None;
     for result in results {
-        match result.ok_or(Error::Panicked("mapping a shard of the export"))?? {
+        let (shard, payload) = result.ok_or(Error::Panicked("mapping a shard of the export"))??;
+        graph.merge(shard);
+        match payload {
             Ok(shard) => files.extend(shard),
             Err(e) => {
                 missing.get_or_insert(e);
@@ -577,7 +579,7 @@ fn map_shards(
         Some(e) => Err(e.into()),
         None => Ok(files),
     };
-    Ok((graph, payload))
+    Ok((graph.freeze(), payload))
 }
 
 fn check_options(options: &ReleaseOptions) -> Result<(), Error> {

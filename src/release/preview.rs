@@ -6,7 +6,6 @@
 
 use crate::assets::Assets;
 use oxigraph::model::Term;
-use oxigraph::store::Store;
 use tera::value::Key;
 use tera::{Map, Value};
 
@@ -18,7 +17,11 @@ pub enum PreviewError {
     Template(String),
 }
 
-pub fn render(graph: &Store, assets: &Assets, base: &str) -> Result<String, PreviewError> {
+pub fn render(
+    graph: &(impl crate::rdf::select::Dataset + ?Sized),
+    assets: &Assets,
+    base: &str,
+) -> Result<String, PreviewError> {
     let mut context = tera::Context::new();
     for query in &assets.preview {
         let fail = |message: String| PreviewError::Query {

@@ -13,10 +13,10 @@ use crate::assets::{AssetDirs, RunAssets};
 use crate::event::Event;
 use crate::jsonld::{self, Remote};
 use crate::package::{self, Package, PayloadFile};
+use crate::rdf::frozen;
 use crate::rdf::iri::crate_base;
 use crate::shacl::{self, Finding, Level};
 use crate::shape;
-use oxigraph::store::Store;
 use run_dir::Loaded;
 use std::path::{Path, PathBuf};
 
@@ -38,8 +38,6 @@ pub enum RunCrateError {
     Shacl(#[from] crate::shacl::ShaclError),
     #[error(transparent)]
     JsonLd(#[from] jsonld::JsonLdError),
-    #[error("triple store")]
-    Store(#[from] oxigraph::store::StorageError),
     #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
     #[error(transparent)]
@@ -225,7 +223,7 @@ pub fn run_crate(
 /// The crate graph and a record of the run, into the archive beside the releases.
 fn record(
     archive: &Archive,
-    graph: &Store,
+    graph: &frozen::Graph,
     loaded: &Loaded,
     metadata: &str,
     metadata_sha256: &str,
@@ -253,7 +251,7 @@ fn record(
     };
     Ok(archive.record(
         &record,
-        archive::triples_of(graph)?,
+        archive::triples_of(graph),
         metadata.as_bytes(),
         force,
     )?)

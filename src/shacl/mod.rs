@@ -87,9 +87,9 @@ pub struct Shapes {
 
 /// The findings of the shapes documents `assets` on the default graph of `graph`, a crate
 /// graph whose root is `base`: what a pipeline checks its own output with.
-pub fn check(
+pub fn check<'a>(
     assets: &[crate::assets::Asset],
-    graph: &Store,
+    graph: impl Into<DataGraph<'a>>,
     base: &str,
 ) -> Result<Vec<Finding>, ShaclError> {
     Shapes::parse(
