@@ -118,9 +118,7 @@ pub fn shape(
     let workers = crate::parallel::workers(mapping.construct.len(), usize::MAX);
     let (_, triples) = mapping.map(source, workers)?;
     let mut graph = GraphBuilder::new();
-    for triple in triples {
-        graph.insert(triple);
-    }
+    graph.extend(triples);
     Ok(graph.freeze())
 }
 
@@ -136,17 +134,12 @@ pub fn rename_namespace(graph: frozen::Graph, namespace: &str) -> frozen::Graph 
         None => n,
     };
     let mut renamed = GraphBuilder::new();
-    for q in graph.quads() {
+    renamed.extend(graph.quads().map(|q| {
         let object = match q.object {
             Term::NamedNode(n) => rename(n).into(),
             other => other,
         };
-        renamed.insert_quad(Quad::new(
-            q.subject,
-            rename(q.predicate),
-            object,
-            q.graph_name,
-        ));
-    }
+        Quad::new(q.subject, rename(q.predicate), object, q.graph_name)
+    }));
     renamed.freeze()
 }

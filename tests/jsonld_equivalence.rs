@@ -92,9 +92,11 @@ fn every_kind_of_value_compacts_identically() {
         <#j> a schema:Periodical .
     "#;
     let mut graph = GraphBuilder::new();
-    for quad in RdfParser::from_format(RdfFormat::Turtle).for_slice(turtle.as_bytes()) {
-        graph.insert_quad(quad.unwrap());
-    }
+    graph.extend(
+        RdfParser::from_format(RdfFormat::Turtle)
+            .for_slice(turtle.as_bytes())
+            .map(Result::unwrap),
+    );
     let graph = graph.freeze();
     let ctx = context(trecrate::rdf::vocab::TRE);
     assert_same(&graph, base, &ctx, "value kinds");

@@ -160,9 +160,7 @@ fn run_case(file: &Path) -> Outcome {
     // The same data as a frozen graph, which is how `validate` holds most crates, must give
     // the same findings.
     let mut builder = GraphBuilder::new();
-    for quad in store.iter() {
-        builder.insert_quad(quad.unwrap());
-    }
+    builder.extend(store.iter().map(Result::unwrap));
     match shapes.validate(&builder.freeze()) {
         Ok(frozen) if frozen == findings => {}
         Ok(frozen) => {

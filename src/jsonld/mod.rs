@@ -167,7 +167,7 @@ pub fn serialize_with(
 ) -> Result<String, JsonLdError> {
     let document = match (&context.specialised, compaction) {
         (Some(compactor), Compaction::Specialised) => compactor.document(graph, base, context)?,
-        _ => normalize(compact(&expand(graph, context)?, base, context)?, context)?,
+        _ => normalize(compact(&expand(graph, context), base, context)?, context)?,
     };
     let mut text = serde_json::to_string_pretty(&document)
         .map_err(|e| JsonLdError::Compaction(e.to_string()))?;
@@ -177,8 +177,8 @@ pub fn serialize_with(
 
 /// JSON-LD's "serialize RDF as JSON-LD" for a graph without blank nodes, in expanded form:
 /// one node object per subject, `rdf:type` as `@type`, integers and booleans as native JSON.
-fn expand(graph: &frozen::Graph, context: &Context) -> Result<Value, JsonLdError> {
-    let array = subjects(graph, &context.tre_namespace)?
+fn expand(graph: &frozen::Graph, context: &Context) -> Value {
+    let array = subjects(graph, &context.tre_namespace)
         .into_iter()
         .map(|(id, node)| {
             let mut object = Map::new();
@@ -192,7 +192,7 @@ fn expand(graph: &frozen::Graph, context: &Context) -> Result<Value, JsonLdError
             Value::Object(object)
         })
         .collect();
-    Ok(Value::Array(array))
+    Value::Array(array)
 }
 
 /// What the graph says of one subject: its classes, and its other properties' values, each
@@ -206,10 +206,7 @@ struct Node {
 /// One [`Node`] per subject of the default graph, in no particular order (the output is sorted
 /// later), its terms of [`vocab::TRE`] moved to `tre_namespace`. The graph itself is left as
 /// it is, so that the release's checks and preview may read it meanwhile.
-fn subjects(
-    graph: &frozen::Graph,
-    tre_namespace: &str,
-) -> Result<Vec<(String, Node)>, JsonLdError> {
+fn subjects(graph: &frozen::Graph, tre_namespace: &str) -> Vec<(String, Node)> {
     let moved = |n: NamedNode| match vocab::moved_to_namespace(n.as_str(), tre_namespace) {
         Some(iri) => iri,
         None => n.into_string(),
@@ -258,7 +255,7 @@ fn subjects(
             values.sort_by_cached_key(order);
         }
     }
-    Ok(nodes)
+    nodes
 }
 
 /// Values of a property in a fixed order: IRIs by IRI, then literals by lexical form,
@@ -396,7 +393,7 @@ impl SimpleCompactor {
         context: &Context,
     ) -> Result<Value, JsonLdError> {
         let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
-        let nodes = subjects(graph, &context.tre_namespace)?
+        let nodes = subjects(graph, &context.tre_namespace)
             .into_iter()
             .map(|(subject, node)| {
                 let mut entries: Vec<(String, Value)> = node

@@ -108,6 +108,22 @@ impl GraphBuilder {
     }
 }
 
+impl Extend<Triple> for GraphBuilder {
+    fn extend<I: IntoIterator<Item = Triple>>(&mut self, triples: I) {
+        for triple in triples {
+            self.insert(triple);
+        }
+    }
+}
+
+impl Extend<Quad> for GraphBuilder {
+    fn extend<I: IntoIterator<Item = Quad>>(&mut self, quads: I) {
+        for quad in quads {
+            self.insert_quad(quad);
+        }
+    }
+}
+
 fn id(terms: &mut Terms, term: Term) -> u32 {
     let (id, _) = terms.insert_full(term);
     u32::try_from(id).expect("fewer than 2^32 terms")

@@ -555,9 +555,7 @@ fn map_shards(
             // Numbered here, on the shard's core: what waits to be merged is small, and the
             // merge looks up each distinct term once.
             let mut graph = GraphBuilder::new();
-            for triple in triples {
-                graph.insert(triple);
-            }
+            graph.extend(triples);
             Ok((graph, payload))
         },
     );

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::rdf::frozen::{self, Id};
+use crate::rdf::select::Dataset;
 use spareval::{InternalQuad, QueryableDataset};
 use std::cell::RefCell;
 use std::convert::Infallible;
@@ -136,28 +137,16 @@ impl<'a> Data<'a> {
         Ok(())
     }
 
-    /// Runs `query` with the scratch graph as marked; each row goes to `row`.
-    pub(super) fn each_row<E>(
-        &self,
-        base: &str,
-        query: &str,
-        error: impl Fn(String) -> E,
-        row: impl FnMut(&oxigraph::sparql::QuerySolution) -> Result<(), E>,
-    ) -> Result<(), E> {
-        use crate::rdf::select::each_row;
+    /// `run` over the data graph with the scratch graph as marked.
+    pub(super) fn with_dataset<R>(&self, run: impl FnOnce(&dyn Dataset) -> R) -> R {
         match self.graph {
-            DataGraph::Store(store) => each_row(store, Some(base), query, error, row),
-            DataGraph::Frozen(graph) => {
-                let nodes = self.nodes.borrow();
-                let focused = Focused {
-                    graph,
-                    name: Id::Other(Box::new(self.focus.clone().into())),
-                    nodes: &nodes,
-                };
-                each_row(&focused, Some(base), query, error, row)
-            }
+            DataGraph::Store(store) => run(store),
+            DataGraph::Frozen(graph) => run(&Focused {
+                graph,
+                name: Id::Other(Box::new(self.focus.clone().into())),
+                nodes: &self.nodes.borrow(),
+            }),
         }
-        .map(|_| ())
     }
 
     /// The subjects or objects of the default graph's triples that match a pattern.
@@ -385,7 +374,7 @@ struct Focused<'a> {
     nodes: &'a [Id],
 }
 
-impl crate::rdf::select::Dataset for Focused<'_> {
+impl Dataset for Focused<'_> {
     fn execute(
         &self,
         query: oxigraph::sparql::PreparedSparqlQuery,

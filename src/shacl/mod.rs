@@ -355,11 +355,13 @@ impl Shapes {
                 shape: self.label(shape),
                 message,
             };
-            data.each_row(&self.base, &text, message, |row| {
-                if let Some(node) = row.get("this") {
-                    focus.insert(node.clone());
-                }
-                Ok(())
+            data.with_dataset(|graph| {
+                crate::rdf::select::each_row(graph, Some(&self.base), &text, message, |row| {
+                    if let Some(node) = row.get("this") {
+                        focus.insert(node.clone());
+                    }
+                    Ok(())
+                })
             })?;
         }
         Ok(focus)
@@ -383,20 +385,12 @@ impl Shapes {
             })?;
         data.mark_focus(this, what)?;
         text.insert_str(self.prefixes.len() + at + 1, &data.pattern);
-        let mut rows = Vec::new();
-        let message = |message| ShaclError::Sparql {
-            shape: shape.to_owned(),
-            message,
-        };
-        data.each_row(&self.base, &text, message, |row| {
-            rows.push(
-                row.iter()
-                    .map(|(v, t)| (v.as_str().to_owned(), t.clone()))
-                    .collect(),
-            );
-            Ok(())
-        })?;
-        Ok(rows)
+        data.with_dataset(|graph| crate::rdf::select::select(graph, Some(&self.base), &text))
+            .map(|r| r.rows)
+            .map_err(|message| ShaclError::Sparql {
+                shape: shape.to_owned(),
+                message,
+            })
     }
 
     /// A term as users see it: IRIs inside the crate relative to its root (`./`, `data/x.csv`).
@@ -455,9 +449,7 @@ mod tests {
         let (shapes, store) = setup(shapes, data);
         let stored = shapes.validate(&store).unwrap();
         let mut builder = crate::rdf::frozen::GraphBuilder::new();
-        for quad in store.iter() {
-            builder.insert_quad(quad.unwrap());
-        }
+        builder.extend(store.iter().map(Result::unwrap));
         assert_eq!(shapes.validate(&builder.freeze()).unwrap(), stored);
         stored
     }

@@ -50,9 +50,7 @@ impl Filling {
     pub fn fill(self, batches: impl Iterator<Item = Vec<Quad>>) -> Result<Graph, StorageError> {
         match self {
             Filling::Memory(mut builder) => {
-                for quad in batches.flatten() {
-                    builder.insert_quad(quad);
-                }
+                builder.extend(batches.flatten());
                 Ok(Graph::Memory(builder.freeze()))
             }
             Filling::OnDisk { store, scratch } => {
