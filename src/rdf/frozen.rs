@@ -6,20 +6,16 @@
 //! frozen graph numbers its terms once and keeps its triples as sorted arrays of those
 //! numbers, so a pattern is a binary search and a slice, and joins compare integers.
 
-use indexmap::IndexSet;
-use oxigraph::model::{GraphName, NamedOrBlankNode, Quad, Term, Triple};
-use rustc_hash::FxBuildHasher;
+use super::dictionary::Dictionary;
+use oxigraph::model::{GraphName, NamedOrBlankNode, Quad, Term, TermRef, Triple};
 use spareval::{InternalQuad, QueryableDataset};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
-/// Terms by number, and numbers by term.
-type Terms = IndexSet<Term, FxBuildHasher>;
-
 /// Collects triples; [`GraphBuilder::freeze`] indexes them.
 #[derive(Default, Clone)]
 pub struct GraphBuilder {
-    terms: Terms,
+    terms: Dictionary,
     triples: Vec<[u32; 3]>,
     /// Triples of named graphs, as (graph, subject, predicate, object): a crate's JSON-LD may
     /// nest a `@graph` in a node object, and validation adds what it saw of the payload.
@@ -32,8 +28,8 @@ impl GraphBuilder {
     }
 
     /// The number of `term`, numbering it if it is new.
-    pub fn id(&mut self, term: impl Into<Term>) -> u32 {
-        id(&mut self.terms, term.into())
+    pub fn id<'t>(&mut self, term: impl Into<TermRef<'t>>) -> u32 {
+        self.terms.insert(term.into())
     }
 
     pub fn insert_ids(&mut self, triple: [u32; 3]) {
@@ -42,40 +38,32 @@ impl GraphBuilder {
 
     pub fn insert(&mut self, triple: Triple) {
         let t = [
-            self.id(triple.subject),
-            self.id(triple.predicate),
-            self.id(triple.object),
+            self.id(&triple.subject),
+            self.id(&triple.predicate),
+            self.id(&triple.object),
         ];
         self.triples.push(t);
     }
 
     /// Adds a quad, to the default graph or to a named one.
     pub fn insert_quad(&mut self, quad: Quad) {
-        let triple = [
-            self.id(quad.subject),
-            self.id(quad.predicate),
-            self.id(quad.object),
+        let [s, p, o] = [
+            self.id(&quad.subject),
+            self.id(&quad.predicate),
+            self.id(&quad.object),
         ];
-        match quad.graph_name {
-            GraphName::DefaultGraph => self.triples.push(triple),
-            GraphName::NamedNode(n) => self.insert_named(n.into(), triple),
-            GraphName::BlankNode(b) => self.insert_named(b.into(), triple),
-        }
-    }
-
-    fn insert_named(&mut self, graph: Term, [s, p, o]: [u32; 3]) {
-        let g = self.id(graph);
+        let g = match &quad.graph_name {
+            GraphName::DefaultGraph => return self.triples.push([s, p, o]),
+            GraphName::NamedNode(n) => self.id(n),
+            GraphName::BlankNode(b) => self.id(b),
+        };
         self.named.push([g, s, p, o]);
     }
 
     /// Adds every term and triple of `other`, whose numbers are its own: each of its terms is
     /// looked up here once, however many triples use it.
     pub fn merge(&mut self, other: GraphBuilder) {
-        let to: Vec<u32> = other
-            .terms
-            .into_iter()
-            .map(|t| id(&mut self.terms, t))
-            .collect();
+        let to: Vec<u32> = other.terms.iter().map(|t| self.terms.insert(t)).collect();
         let at = |n: u32| to[n as usize];
         self.triples.extend(
             other
@@ -122,11 +110,6 @@ impl Extend<Quad> for GraphBuilder {
             self.insert_quad(quad);
         }
     }
-}
-
-fn id(terms: &mut Terms, term: Term) -> u32 {
-    let (id, _) = terms.insert_full(term);
-    u32::try_from(id).expect("fewer than 2^32 terms")
 }
 
 /// The triples of one graph, sorted three ways (subject, predicate and object first).
@@ -189,7 +172,7 @@ impl Indexes {
 
 /// Triples indexed three ways, read-only: the default graph, and any named graphs.
 pub struct Graph {
-    terms: Terms,
+    terms: Dictionary,
     default: Indexes,
     named: BTreeMap<u32, Indexes>,
 }
@@ -213,8 +196,8 @@ impl Graph {
         }
     }
 
-    pub fn term(&self, id: u32) -> &Term {
-        &self.terms[id as usize]
+    pub fn term(&self, id: u32) -> TermRef<'_> {
+        self.terms.get(id)
     }
 
     /// `term` as the SPARQL evaluator holds it.
@@ -227,7 +210,7 @@ impl Graph {
 
     /// The number of `term`, if the graph has it.
     pub fn id_of(&self, term: &Term) -> Option<u32> {
-        self.terms.get_index_of(term).map(|i| i as u32)
+        self.terms.find(term.as_ref())
     }
 
     /// The triples of the default graph matching a pattern, as (subject, predicate, object)
@@ -244,14 +227,14 @@ impl Graph {
     /// Replaces the named graph `name` with `triples`, leaving the rest as it was: the default
     /// graph is not sorted again.
     pub fn set_named(&mut self, name: Term, triples: impl IntoIterator<Item = Triple>) {
-        let g = id(&mut self.terms, name);
+        let g = self.terms.insert(name.as_ref());
         let triples = triples
             .into_iter()
             .map(|t| {
                 [
-                    id(&mut self.terms, t.subject.into()),
-                    id(&mut self.terms, t.predicate.into()),
-                    id(&mut self.terms, t.object),
+                    self.terms.insert((&t.subject).into()),
+                    self.terms.insert((&t.predicate).into()),
+                    self.terms.insert((&t.object).into()),
                 ]
             })
             .collect();
@@ -268,21 +251,21 @@ impl Graph {
     /// Every quad, the default graph's first, then each named graph's.
     pub fn quads(&self) -> impl Iterator<Item = Quad> + '_ {
         let quad = move |[s, p, o]: [u32; 3], g: Option<u32>| {
-            let subject = match self.term(s).clone() {
-                Term::NamedNode(n) => NamedOrBlankNode::NamedNode(n),
-                Term::BlankNode(b) => NamedOrBlankNode::BlankNode(b),
+            let subject = match self.term(s) {
+                TermRef::NamedNode(n) => NamedOrBlankNode::from(n),
+                TermRef::BlankNode(b) => b.into(),
                 other => unreachable!("a subject is an IRI or a blank node, not {other}"),
             };
-            let Term::NamedNode(predicate) = self.term(p).clone() else {
+            let TermRef::NamedNode(predicate) = self.term(p) else {
                 unreachable!("a predicate is an IRI");
             };
-            let graph_name = match g.map(|g| self.term(g).clone()) {
+            let graph_name = match g.map(|g| self.term(g)) {
                 None => GraphName::DefaultGraph,
-                Some(Term::NamedNode(n)) => GraphName::NamedNode(n),
-                Some(Term::BlankNode(b)) => GraphName::BlankNode(b),
+                Some(TermRef::NamedNode(n)) => n.into(),
+                Some(TermRef::BlankNode(b)) => b.into(),
                 Some(other) => unreachable!("a graph name is an IRI or a blank node, not {other}"),
             };
-            Quad::new(subject, predicate, self.term(o).clone(), graph_name)
+            Quad::new(subject, predicate, self.term(o), graph_name)
         };
         let default = self.default.spo.iter().map(move |t| quad(*t, None));
         let named = self
@@ -386,7 +369,7 @@ impl<'a> QueryableDataset<'a> for &'a Graph {
 
     fn externalize_term(&self, term: Id) -> Result<Term, Infallible> {
         Ok(match term {
-            Id::Known(id) => self.term(id).clone(),
+            Id::Known(id) => self.term(id).into_owned(),
             Id::Other(term) => *term,
         })
     }
@@ -429,7 +412,7 @@ mod tests {
         distinct.sort_by_key(|t| t.to_string());
         distinct.dedup();
         assert_eq!(graph.len(), distinct.len());
-        let id = |term: Term| graph.terms.get_index_of(&term).map(|i| i as u32);
+        let id = |term: Term| graph.id_of(&term);
         for t in &distinct {
             let (s, p, o) = (
                 id(t.subject.clone().into()),

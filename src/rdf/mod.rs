@@ -2,6 +2,7 @@
 //! relative to a crate, digests and timestamps. Nothing here imports the rest of the crate, so
 //! every other module may use it.
 
+pub mod dictionary;
 pub mod digest;
 pub mod frozen;
 pub mod iri;

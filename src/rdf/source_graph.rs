@@ -25,7 +25,7 @@ pub struct SourceGraph {
 impl SourceGraph {
     pub fn new(vocab: &'static str, nodes: &'static str) -> Self {
         let mut graph = GraphBuilder::new();
-        let rdf_type = graph.id(rdf::TYPE.into_owned());
+        let rdf_type = graph.id(rdf::TYPE);
         SourceGraph {
             vocab,
             nodes,
@@ -48,7 +48,7 @@ impl SourceGraph {
     pub fn node(&mut self, path: &str) -> Node {
         Node(
             self.graph
-                .id(NamedNode::new_unchecked(format!("{}{path}", self.nodes))),
+                .id(&NamedNode::new_unchecked(format!("{}{path}", self.nodes))),
         )
     }
 
@@ -58,14 +58,14 @@ impl SourceGraph {
         }
         let id = self
             .graph
-            .id(NamedNode::new_unchecked(format!("{}{local}", self.vocab)));
+            .id(&NamedNode::new_unchecked(format!("{}{local}", self.vocab)));
         self.terms.insert(local.to_owned(), id);
         id
     }
 
     pub fn push(&mut self, subject: &Node, property: &str, object: impl Into<Term>) {
         let predicate = self.vocab_term(property);
-        let object = self.graph.id(object.into());
+        let object = self.graph.id(&object.into());
         self.graph.insert_ids([subject.0, predicate, object]);
     }
 

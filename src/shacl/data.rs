@@ -200,7 +200,7 @@ impl<'a> Data<'a> {
                                 Pick::Subject => s,
                                 Pick::Object => o,
                             })
-                            .clone()
+                            .into_owned()
                     })
                     .collect())
             }
