@@ -33,9 +33,29 @@ fn no_huge_pages() {
     }
 }
 
+/// mimalloc's `mi_option_purge_delay`, which `libmimalloc-sys` has no constant for: its place
+/// in `mi_option_e` (mimalloc.h), right before `use_numa_nodes`.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t =
+    libmimalloc_sys::mi_option_use_numa_nodes - 1;
+
+/// Has mimalloc give freed memory back to the system 10 ms after it is freed instead of a
+/// second (mimalloc 3's default; 10 ms was mimalloc 2's). Validation frees the metadata's bytes
+/// and the parser's buffers and then allocates the checks' working sets on other threads, which
+/// do not reuse another thread's free pages: with the default, both were resident at the peak.
+/// A 53 MB document peaked at 211-240 MB, and at 193 MB with this. The release keeps the
+/// default: there the sooner purging cost 1.5 s of system time at 100,000 files.
+fn prompt_purge() {
+    // SAFETY: sets a number mimalloc reads when it next purges; no memory changes hands.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) }
+}
+
 fn main() -> ExitCode {
     no_huge_pages();
-    let status = match Cli::parse().command {
+    let command = Cli::parse().command;
+    if let Command::Validate(_) | Command::Ingest(_) = command {
+        prompt_purge();
+    }
+    let status = match command {
         Command::Release(args) => commands::release(*args),
         Command::Validate(args) => commands::validate(args),
         Command::Ingest(args) => commands::ingest(args),
@@ -56,5 +76,14 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    /// The option `prompt_purge` sets is the purge delay: the only one whose default is a
+    /// second, so a mimalloc that renumbered its options fails here.
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: reads an option.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
     }
 }

@@ -476,7 +476,7 @@ pub struct ValidateArgs {
     pub max_metadata_bytes: u64,
 
     /// Largest metadata whose graph is held in memory, in bytes: about twice as fast, at
-    /// peak memory up to four times the document plus 50 MiB. Larger ones are held on disk,
+    /// peak memory up to three times the document plus 50 MiB. Larger ones are held on disk,
     /// in a scratch directory under TMPDIR: peak memory about three times the document plus
     /// 90 MiB. 0 puts every graph on disk
     #[arg(long, value_name = "BYTES", default_value_t = trecrate::validate::graph::ON_DISK_FROM)]
