@@ -21,7 +21,7 @@ use json_ld::syntax::{Parse, TryFromJson};
 use json_ld::{JsonLdProcessor, Options, RemoteDocument, RemoteDocumentReference};
 use json_syntax::Print;
 use oxigraph::model::vocab::xsd;
-use oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
+use oxigraph::model::{NamedNode, NamedNodeRef, Term, TermRef};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -165,10 +165,10 @@ pub fn serialize_with(
     context: &Context,
     compaction: Compaction,
 ) -> Result<String, JsonLdError> {
-    let document = match (&context.specialised, compaction) {
-        (Some(compactor), Compaction::Specialised) => compactor.document(graph, base, context)?,
-        _ => normalize(compact(&expand(graph, context), base, context)?, context)?,
-    };
+    if let (Some(compactor), Compaction::Specialised) = (&context.specialised, compaction) {
+        return compactor.text(graph, base, context);
+    }
+    let document = normalize(compact(&expand(graph, context), base, context)?, context)?;
     let mut text = serde_json::to_string_pretty(&document)
         .map_err(|e| JsonLdError::Compaction(e.to_string()))?;
     text.push('\n');
@@ -203,59 +203,63 @@ struct Node {
     properties: BTreeMap<String, Vec<Term>>,
 }
 
-/// One [`Node`] per subject of the default graph, in no particular order (the output is sorted
-/// later), its terms of [`vocab::TRE`] moved to `tre_namespace`. The graph itself is left as
-/// it is, so that the release's checks and preview may read it meanwhile.
+/// One [`Node`] per subject of the default graph, in subject order (the output is sorted
+/// later).
 fn subjects(graph: &frozen::Graph, tre_namespace: &str) -> Vec<(String, Node)> {
-    let moved = |n: NamedNode| match vocab::moved_to_namespace(n.as_str(), tre_namespace) {
+    subject_numbers(graph)
+        .into_iter()
+        .map(|s| (subject_id(graph, s), node(graph, s, tre_namespace)))
+        .collect()
+}
+
+/// The subjects of the default graph, each once, in the graph's subject order.
+fn subject_numbers(graph: &frozen::Graph) -> Vec<u32> {
+    let mut subjects: Vec<u32> = graph.matching(None, None, None).map(|[s, ..]| s).collect();
+    subjects.dedup();
+    subjects
+}
+
+/// A subject's `@id` before compaction: its IRI, or `_:` and its blank node label.
+fn subject_id(graph: &frozen::Graph, s: u32) -> String {
+    match graph.term(s) {
+        TermRef::BlankNode(b) => format!("_:{}", b.as_str()),
+        TermRef::NamedNode(n) => n.as_str().to_owned(),
+        TermRef::Literal(l) => l.value().to_owned(),
+    }
+}
+
+/// What the graph says of the subject numbered `s`, its terms of [`vocab::TRE`] moved to
+/// `tre_namespace`. The graph itself is left as it is, so that the release's checks and
+/// preview may read it meanwhile.
+fn node(graph: &frozen::Graph, s: u32, tre_namespace: &str) -> Node {
+    let moved = |n: NamedNodeRef<'_>| match vocab::moved_to_namespace(n.as_str(), tre_namespace) {
         Some(iri) => iri,
-        None => n.into_string(),
+        None => n.as_str().to_owned(),
     };
-    // Nodes in the order their subjects first appear; the graph yields a subject's triples
-    // together, so the index is consulted once per subject rather than once per triple (a map
-    // keyed by IRI strings sharing a long prefix made this superlinear: 4.1 s at 100,000
-    // files). Their order does not matter: `normalize` sorts them.
-    let mut nodes: Vec<(String, Node)> = Vec::new();
-    let mut index: HashMap<NamedOrBlankNode, usize> = HashMap::new();
-    let mut last: Option<(NamedOrBlankNode, usize)> = None;
-    for quad in graph.quads().filter(|q| q.graph_name.is_default_graph()) {
-        let at = match &last {
-            Some((subject, at)) if *subject == quad.subject => *at,
-            _ => {
-                let at = *index.entry(quad.subject.clone()).or_insert_with(|| {
-                    let id = match &quad.subject {
-                        NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
-                        NamedOrBlankNode::BlankNode(b) => format!("_:{}", b.as_str()),
-                    };
-                    nodes.push((id, Node::default()));
-                    nodes.len() - 1
-                });
-                last = Some((quad.subject.clone(), at));
-                at
-            }
+    let mut node = Node::default();
+    for [_, p, o] in graph.matching(Some(s), None, None) {
+        let TermRef::NamedNode(predicate) = graph.term(p) else {
+            continue;
         };
-        let node = &mut nodes[at].1;
-        let object = match quad.object {
-            Term::NamedNode(n) => Term::NamedNode(NamedNode::new_unchecked(moved(n))),
-            other => other,
+        let object = match graph.term(o) {
+            TermRef::NamedNode(n) => Term::NamedNode(NamedNode::new_unchecked(moved(n))),
+            other => other.into_owned(),
         };
-        if quad.predicate.as_ref() == oxigraph::model::vocab::rdf::TYPE {
+        if predicate == oxigraph::model::vocab::rdf::TYPE {
             if let Term::NamedNode(class) = object {
                 node.types.insert(class.into_string());
                 continue;
             }
         }
         node.properties
-            .entry(moved(quad.predicate))
+            .entry(moved(predicate))
             .or_default()
             .push(object);
     }
-    for (_, node) in &mut nodes {
-        for values in node.properties.values_mut() {
-            values.sort_by_cached_key(order);
-        }
+    for values in node.properties.values_mut() {
+        values.sort_by_cached_key(order);
     }
-    nodes
+    node
 }
 
 /// Values of a property in a fixed order: IRIs by IRI, then literals by lexical form,
@@ -385,50 +389,83 @@ impl SimpleCompactor {
 
     /// Compaction and [`normalize`] in one pass over the graph, without the expanded and
     /// compacted documents in between: at 100,000 files those were three trees of two million
-    /// JSON values each. `tests/jsonld_equivalence.rs` holds it to the library's output.
-    fn document(
+    /// JSON values each. Each node object is made and written in turn, in the document's order,
+    /// so only one is held at a time: the whole document as JSON values had been 550 MB at
+    /// 100,000 files, half the release's peak memory. `tests/jsonld_equivalence.rs` holds it
+    /// to the library's output.
+    fn text(
         &self,
         graph: &frozen::Graph,
         base: &str,
         context: &Context,
-    ) -> Result<Value, JsonLdError> {
+    ) -> Result<String, JsonLdError> {
         let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
-        let nodes = subjects(graph, &context.tre_namespace)
+        let mut nodes: Vec<((u8, String), u32)> = subject_numbers(graph)
             .into_iter()
-            .map(|(subject, node)| {
-                let mut entries: Vec<(String, Value)> = node
-                    .properties
-                    .into_iter()
-                    .map(|(predicate, values)| {
-                        let values = values
-                            .iter()
-                            .map(|term| match term {
-                                Term::NamedNode(n) => json!({ "@id": id(n.as_str()) }),
-                                Term::BlankNode(b) => {
-                                    json!({ "@id": id(&format!("_:{}", b.as_str())) })
-                                }
-                                literal => self.literal(value_object(literal), base),
-                            })
-                            .collect();
-                        (self.iri(&predicate, true, base), unwrap_single(values))
+            .map(|s| (rank(id(&subject_id(graph, s))), s))
+            .collect();
+        // Stable: subjects of the same @id stay in subject order, as they were before.
+        nodes.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let fail = |e: serde_json::Error| JsonLdError::Compaction(e.to_string());
+        // The document around the nodes, pretty-printed as a whole document would be; its
+        // empty `@graph` is opened again, and each node goes in at the array's indentation
+        // (JSON escapes the line breaks of strings, so every line break is the printer's).
+        let around = serde_json::to_string_pretty(&json!({
+            "@context": context.value,
+            "@graph": [],
+        }))
+        .map_err(fail)?;
+        let mut text = match around.strip_suffix("[]\n}") {
+            Some(head) if !nodes.is_empty() => head.to_owned(),
+            _ => return Ok(around + "\n"),
+        };
+        let mut separator = "[\n    ";
+        for (_, s) in nodes {
+            let object = self.object(graph, s, base, context);
+            text.push_str(separator);
+            text.push_str(
+                &serde_json::to_string_pretty(&object)
+                    .map_err(fail)?
+                    .replace('\n', "\n    "),
+            );
+            separator = ",\n    ";
+        }
+        text.push_str("\n  ]\n}\n");
+        Ok(text)
+    }
+
+    /// The node object of the subject numbered `s`: compacted, its keys in order.
+    fn object(&self, graph: &frozen::Graph, s: u32, base: &str, context: &Context) -> Value {
+        let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
+        let node = node(graph, s, &context.tre_namespace);
+        let mut entries: Vec<(String, Value)> = node
+            .properties
+            .into_iter()
+            .map(|(predicate, values)| {
+                let values = values
+                    .iter()
+                    .map(|term| match term {
+                        Term::NamedNode(n) => json!({ "@id": id(n.as_str()) }),
+                        Term::BlankNode(b) => json!({ "@id": id(&format!("_:{}", b.as_str())) }),
+                        literal => self.literal(value_object(literal), base),
                     })
                     .collect();
-                entries.sort_by(|(a, _), (b, _)| a.cmp(b));
-                let mut object = Map::new();
-                object.insert("@id".into(), Value::String(id(&subject)));
-                if !node.types.is_empty() {
-                    let types = node
-                        .types
-                        .iter()
-                        .map(|t| Value::String(self.iri(t, true, base)))
-                        .collect();
-                    object.insert("@type".into(), unwrap_single(types));
-                }
-                object.extend(entries);
-                Value::Object(object)
+                (self.iri(&predicate, true, base), unwrap_single(values))
             })
             .collect();
-        Ok(graph_document(nodes, context))
+        entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+        let mut object = Map::new();
+        object.insert("@id".into(), Value::String(id(&subject_id(graph, s))));
+        if !node.types.is_empty() {
+            let types = node
+                .types
+                .iter()
+                .map(|t| Value::String(self.iri(t, true, base)))
+                .collect();
+            object.insert("@type".into(), unwrap_single(types));
+        }
+        object.extend(entries);
+        Value::Object(object)
     }
 
     /// Value compaction of an expanded literal: a plain string, number or boolean stands
@@ -525,21 +562,21 @@ fn normalize(compacted: Value, context: &Context) -> Result<Value, JsonLdError> 
 /// The document around its node objects: the descriptor first, then the root, then the rest by
 /// `@id`.
 fn graph_document(mut nodes: Vec<Value>, context: &Context) -> Value {
-    let rank = |node: &Value| {
-        let id = node
-            .get("@id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let group = match id.as_str() {
-            "ro-crate-metadata.json" => 0,
-            "./" => 1,
-            _ => 2,
-        };
-        (group, id)
-    };
-    nodes.sort_by_cached_key(rank);
+    nodes.sort_by_cached_key(|node| {
+        let id = node.get("@id").and_then(Value::as_str).unwrap_or_default();
+        rank(id.to_owned())
+    });
     json!({ "@context": context.value, "@graph": nodes })
+}
+
+/// Where a node with this `@id` goes: the descriptor, the root, then the rest by `@id`.
+fn rank(id: String) -> (u8, String) {
+    let group = match id.as_str() {
+        "ro-crate-metadata.json" => 0,
+        "./" => 1,
+        _ => 2,
+    };
+    (group, id)
 }
 
 fn order_keys(value: Value, prefixes: &HashMap<String, String>) -> Value {
