@@ -420,8 +420,8 @@ impl SimpleCompactor {
             _ => return Ok(around + "\n"),
         };
         let mut separator = "[\n    ";
-        for (_, s) in nodes {
-            let object = self.object(graph, s, base, context);
+        for ((_, id), s) in nodes {
+            let object = self.object(graph, s, id, base, context);
             text.push_str(separator);
             text.push_str(
                 &serde_json::to_string_pretty(&object)
@@ -434,8 +434,16 @@ impl SimpleCompactor {
         Ok(text)
     }
 
-    /// The node object of the subject numbered `s`: compacted, its keys in order.
-    fn object(&self, graph: &frozen::Graph, s: u32, base: &str, context: &Context) -> Value {
+    /// The node object of the subject numbered `s`, whose compacted `@id` is `subject`: compacted,
+    /// its keys in order.
+    fn object(
+        &self,
+        graph: &frozen::Graph,
+        s: u32,
+        subject: String,
+        base: &str,
+        context: &Context,
+    ) -> Value {
         let id = |iri: &str| absolute_id(self.iri(iri, false, base), &context.prefixes);
         let node = node(graph, s, &context.tre_namespace);
         let mut entries: Vec<(String, Value)> = node
@@ -455,7 +463,7 @@ impl SimpleCompactor {
             .collect();
         entries.sort_by(|(a, _), (b, _)| a.cmp(b));
         let mut object = Map::new();
-        object.insert("@id".into(), Value::String(id(&subject_id(graph, s))));
+        object.insert("@id".into(), Value::String(subject));
         if !node.types.is_empty() {
             let types = node
                 .types

@@ -31,25 +31,12 @@ pub struct Dictionary {
 }
 
 impl Dictionary {
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// The term numbered `id`.
     ///
     /// # Panics
     /// If the dictionary has no such number: numbers only come from the dictionary itself.
     pub fn get(&self, id: u32) -> TermRef<'_> {
-        let id = id as usize;
-        let start = match id {
-            0 => 0,
-            _ => self.ends[id - 1],
-        };
-        decode(&self.text[start..self.ends[id]])
+        entry(&self.text, &self.ends, id)
     }
 
     /// The number of `term`, if the dictionary has it.
@@ -69,13 +56,9 @@ impl Dictionary {
         let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 terms");
         encode(term, &mut self.text);
         self.ends.push(self.text.len());
+        // The table may grow and rehash, while it is borrowed: the texts are read directly.
         let Self { text, ends, table } = self;
-        let rehash = |&id: &u32| {
-            let id = id as usize;
-            let start = if id == 0 { 0 } else { ends[id - 1] };
-            self::hash(decode(&text[start..ends[id]]))
-        };
-        table.insert_unique(hash, id, rehash);
+        table.insert_unique(hash, id, |&id| self::hash(entry(text, ends, id)));
         id
     }
 
@@ -83,6 +66,16 @@ impl Dictionary {
     pub fn iter(&self) -> impl Iterator<Item = TermRef<'_>> + '_ {
         (0..self.ends.len() as u32).map(|id| self.get(id))
     }
+}
+
+/// The term numbered `id` in `text`, whose terms end at `ends`.
+fn entry<'a>(text: &'a str, ends: &[usize], id: u32) -> TermRef<'a> {
+    let id = id as usize;
+    let start = match id {
+        0 => 0,
+        _ => ends[id - 1],
+    };
+    decode(&text[start..ends[id]])
 }
 
 fn hash(term: TermRef<'_>) -> u64 {
@@ -165,7 +158,7 @@ mod tests {
                 "{term} numbered once"
             );
         }
-        assert_eq!(dictionary.len(), terms.len());
+        assert_eq!(dictionary.iter().count(), terms.len());
         let other = Literal::new_language_tagged_literal_unchecked("chat", "en");
         assert_eq!(dictionary.find(other.as_ref().into()), None);
     }
