@@ -3,15 +3,20 @@
 //! the export promised.
 
 use super::*;
+use ::zip::write::StreamWriter;
+use ::zip::ZipArchive;
+use std::io::BufReader;
 
 /// Writes the zip into `sink`, and the crate directory when one is given, in one pass over
 /// the payload. `sink_name` names the zip in errors. A bagged package's zip holds the bag
 /// folder, and `crate_dir` is the bag: the crate is under its `data/`.
 ///
 /// The metadata and preview are the zip's first entries. When they are still being written
-/// (see [`Texts`]) and `spool` names a file, the payload's entries go there meanwhile, and are
-/// copied into the zip, as they are, once the metadata has come: the zip is byte for byte the
-/// one written in order.
+/// (see [`Texts`]) and `spool` names a file, the payload's entries go there meanwhile. Once the
+/// texts come they are compressed on a thread of their own, and at the next file the head and
+/// the spooled entries are copied into the zip, as they are, and the payload goes on there:
+/// the zip is byte for byte the one written in order, and at most the entries written before
+/// the texts came are copied.
 pub fn assemble<W: Write>(
     package: &Package<'_>,
     crate_dir: Option<&Path>,
@@ -29,32 +34,39 @@ pub fn assemble<W: Write>(
     // the zip is never read again.
     let mut zip = ZipWriter::new_stream(Hashing::new(sink));
     let (head, payload) = match (package.texts.get(), spool) {
-        (None, Some(spool)) => {
+        (None, Some(spool)) => std::thread::scope(|scope| {
+            // The head is compressed on a thread of its own as soon as the texts come, and
+            // the payload's entries move from the spool to the zip then, not at the end.
+            let head = scope.spawn(|| {
+                let texts = package.texts.wait()?;
+                prepare_head(texts, package, &layout, sink_name)
+            });
             let file = File::create(spool).map_err(io(spool))?;
-            let mut part = ZipWriter::new_stream(BufWriter::with_capacity(1 << 20, file));
-            let written = write_payload(package, &layout, &mut part, spool, on_file)?;
-            part.finish()
-                .map_err(|source| PackageError::Zip {
-                    path: spool.to_owned(),
-                    source,
-                })?
-                .into_inner()
-                .into_inner()
-                .map_err(|e| io(spool)(e.into_error()))?;
-            let head = write_head(package.texts.wait()?, package, &layout, &mut zip, sink_name)?;
-            let part = File::open(spool).map_err(io(spool))?;
-            let part = ::zip::ZipArchive::new(std::io::BufReader::with_capacity(1 << 20, part))
-                .map_err(|source| PackageError::Zip {
-                    path: spool.to_owned(),
-                    source,
-                })?;
-            zip.merge_archive(part).map_err(zip_error)?;
-            (head, written)
-        }
+            let part = ZipWriter::new_stream(BufWriter::with_capacity(1 << 20, file));
+            let mut entries = Entries {
+                zip: &mut zip,
+                name: sink_name,
+                head: None,
+                spool: Some(Spool {
+                    part,
+                    path: spool,
+                    head,
+                }),
+            };
+            let written = write_payload(package, &layout, &mut entries, on_file)?;
+            Ok::<_, PackageError>((entries.finish()?, written))
+        })?,
         _ => {
-            let head = write_head(package.texts.wait()?, package, &layout, &mut zip, sink_name)?;
-            let written = write_payload(package, &layout, &mut zip, sink_name, on_file)?;
-            (head, written)
+            let head = prepare_head(package.texts.wait()?, package, &layout, sink_name)?;
+            let mut entries = Entries {
+                zip: &mut zip,
+                name: sink_name,
+                head: None,
+                spool: None,
+            };
+            entries.add_head(head)?;
+            let written = write_payload(package, &layout, &mut entries, on_file)?;
+            (entries.finish()?, written)
         }
     };
     if let Some(info) = package.bag {
@@ -89,6 +101,113 @@ pub fn assemble<W: Write>(
         zip_size,
     };
     Ok((zipped, sink))
+}
+
+/// A zip that entries are added to, whatever it writes into: the package's, or the spool.
+pub(super) trait Zip: Write {
+    fn add(&mut self, entry: PreparedZipFile) -> ::zip::result::ZipResult<()>;
+    fn start(&mut self, name: String, options: SimpleFileOptions) -> ::zip::result::ZipResult<()>;
+    /// Copies `part`'s entries as they are.
+    fn merge<R: std::io::Read + std::io::Seek>(
+        &mut self,
+        part: ZipArchive<R>,
+    ) -> ::zip::result::ZipResult<()>
+    where
+        Self: Sized;
+}
+
+impl<W: Write + std::io::Seek> Zip for ZipWriter<W> {
+    fn add(&mut self, entry: PreparedZipFile) -> ::zip::result::ZipResult<()> {
+        self.add_prepared_file(entry)
+    }
+
+    fn start(&mut self, name: String, options: SimpleFileOptions) -> ::zip::result::ZipResult<()> {
+        self.start_file(name, options)
+    }
+
+    fn merge<R: std::io::Read + std::io::Seek>(
+        &mut self,
+        part: ZipArchive<R>,
+    ) -> ::zip::result::ZipResult<()> {
+        self.merge_archive(part)
+    }
+}
+
+/// Where the payload's entries go: the package's zip, after its head; or, while the head is
+/// not ready, a spool of their own, copied into the zip as it is once the head is in.
+struct Entries<'z, 's, Z: Zip> {
+    zip: &'z mut Z,
+    /// The zip's name in errors.
+    name: &'z Path,
+    /// Written into the zip.
+    head: Option<Head>,
+    spool: Option<Spool<'s, 'z>>,
+}
+
+struct Spool<'s, 'z> {
+    part: ZipWriter<StreamWriter<BufWriter<File>>>,
+    path: &'z Path,
+    head: std::thread::ScopedJoinHandle<'s, Result<Head, PackageError>>,
+}
+
+impl<Z: Zip> Entries<'_, '_, Z> {
+    /// The zip the next entry goes into, and its name in errors: the package's as soon as
+    /// its head is ready.
+    fn next(&mut self) -> Result<(&mut dyn Zip, &Path), PackageError> {
+        if self.spool.as_ref().is_some_and(|s| s.head.is_finished()) {
+            self.hand_over()?;
+        }
+        Ok(match &mut self.spool {
+            Some(spool) => (&mut spool.part, spool.path),
+            None => (&mut *self.zip, self.name),
+        })
+    }
+
+    fn add_head(&mut self, mut head: Head) -> Result<(), PackageError> {
+        let zip_error = |source| PackageError::Zip {
+            path: self.name.to_owned(),
+            source,
+        };
+        let entries = std::mem::take(&mut head.entries);
+        let entries = ZipArchive::new(std::io::Cursor::new(entries)).map_err(zip_error)?;
+        self.zip.merge(entries).map_err(zip_error)?;
+        self.head = Some(head);
+        Ok(())
+    }
+
+    /// The head into the zip, waiting for it if need be, then what the spool holds.
+    fn hand_over(&mut self) -> Result<(), PackageError> {
+        let Some(Spool { part, path, head }) = self.spool.take() else {
+            return Ok(());
+        };
+        let head = head.join().unwrap_or_else(|_| {
+            Err(io(path)(std::io::Error::other(
+                "the thread compressing the metadata stopped",
+            )))
+        })?;
+        self.add_head(head)?;
+        let spool_error = |source| PackageError::Zip {
+            path: path.to_owned(),
+            source,
+        };
+        part.finish()
+            .map_err(spool_error)?
+            .into_inner()
+            .into_inner()
+            .map_err(|e| io(path)(e.into_error()))?;
+        let part = File::open(path).map_err(io(path))?;
+        let part = ZipArchive::new(BufReader::with_capacity(1 << 20, part)).map_err(spool_error)?;
+        self.zip.merge(part).map_err(|source| PackageError::Zip {
+            path: self.name.to_owned(),
+            source,
+        })
+    }
+
+    /// The head that went into the zip.
+    fn finish(mut self) -> Result<Head, PackageError> {
+        self.hand_over()?;
+        self.head.take().ok_or(PackageError::Cancelled)
+    }
 }
 
 /// Where a package's entries go: the zip's folder prefix (a bag's), the directory the crate's
@@ -149,22 +268,26 @@ struct Written {
     digested: Vec<bag::Digested>,
 }
 
-/// The metadata and preview, what is written before the payload.
+/// The metadata and preview, the zip's first entries: compressed, and written to the crate
+/// directory.
 struct Head {
     metadata_sha256: String,
     digested: Vec<bag::Digested>,
+    /// The entries, as a zip of their own: copied into the package's as they are, they are
+    /// byte for byte those written there directly. (A prepared entry's local header differs:
+    /// it carries the CRC.) Taken when they go in.
+    entries: Vec<u8>,
 }
 
-/// The metadata and the preview, into the crate directory and as the zip's first entries.
-fn write_head<S: Write + std::io::Seek>(
+fn prepare_head(
     texts: &Ready,
     package: &Package<'_>,
     layout: &Layout,
-    zip: &mut ZipWriter<S>,
-    sink_name: &Path,
+    zip_name: &Path,
 ) -> Result<Head, PackageError> {
     let metadata_sha256 = hex(&Sha256::digest(texts.metadata.as_bytes()));
     let mut digested = Vec::new();
+    let mut entries = ZipWriter::new_stream(Vec::new());
     let metadata = (
         "ro-crate-metadata.json",
         &texts.metadata,
@@ -179,15 +302,17 @@ fn write_head<S: Write + std::io::Seek>(
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(io(&path))?;
         }
-        zip.start_file(
-            format!("{}{name}", layout.prefix),
-            layout.options(media_type, text.len() as u64),
-        )
-        .map_err(|source| PackageError::Zip {
-            path: sink_name.to_owned(),
+        let zip_error = |source| PackageError::Zip {
+            path: zip_name.to_owned(),
             source,
-        })?;
-        zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
+        };
+        entries
+            .start_file(
+                format!("{}{name}", layout.prefix),
+                layout.options(media_type, text.len() as u64),
+            )
+            .map_err(zip_error)?;
+        entries.write_all(text.as_bytes()).map_err(io(zip_name))?;
         if package.bag.is_some() {
             let bytes = text.as_bytes();
             let sha256 = match name == metadata.0 {
@@ -202,25 +327,28 @@ fn write_head<S: Write + std::io::Seek>(
             });
         }
     }
+    let entries = entries
+        .finish()
+        .map_err(|source| PackageError::Zip {
+            path: zip_name.to_owned(),
+            source,
+        })?
+        .into_inner();
     Ok(Head {
         metadata_sha256,
         digested,
+        entries,
     })
 }
 
 /// The payload, into the crate directory and the zip: small files read, hashed and deflated
 /// by one worker per core, large ones streamed, each checked against what the export promised.
-fn write_payload<S: Write + std::io::Seek>(
+fn write_payload<Z: Zip>(
     package: &Package<'_>,
     layout: &Layout,
-    zip: &mut ZipWriter<S>,
-    zip_name: &Path,
+    entries: &mut Entries<'_, '_, Z>,
     on_file: OnFile<'_>,
 ) -> Result<Written, PackageError> {
-    let zip_error = |source| PackageError::Zip {
-        path: zip_name.to_owned(),
-        source,
-    };
     let bag = package.bag;
     let content_dir = layout.content_dir.as_deref();
     let prefix = &layout.prefix;
@@ -274,6 +402,7 @@ fn write_payload<S: Write + std::io::Seek>(
                     };
                     pending.insert(j, p);
                 };
+                let (zip, zip_name) = entries.next()?;
                 let (size, sha512) = match prepared? {
                     Some(small) => {
                         check(file, small.bytes.len() as u64, &small.sha256)?;
@@ -284,7 +413,10 @@ fn write_payload<S: Write + std::io::Seek>(
                             let target = dir.join(&file.crate_path);
                             std::fs::write(&target, &small.bytes).map_err(io(&target))?;
                         }
-                        zip.add_prepared_file(small.entry).map_err(zip_error)?;
+                        zip.add(small.entry).map_err(|source| PackageError::Zip {
+                            path: zip_name.to_owned(),
+                            source,
+                        })?;
                         (small.bytes.len() as u64, small.sha512)
                     }
                     None => stream(file, content_dir, zip, &options, prefix, bag.is_some())?,
@@ -360,10 +492,10 @@ pub(super) fn prepare(
 /// entry (which computes the entry's CRC and the zip's own sha256), so that both cores share
 /// the two sha256 passes and the two writes evenly. At most [`CHUNKS`] buffers of [`CHUNK`]
 /// bytes are in flight: memory stays bounded whatever the file size.
-pub(super) fn stream<W: Write + std::io::Seek>(
+pub(super) fn stream(
     file: &PayloadFile,
     crate_dir: Option<&Path>,
-    zip: &mut ZipWriter<W>,
+    zip: &mut dyn Zip,
     options: &dyn Fn(&str, u64) -> SimpleFileOptions,
     prefix: &str,
     sha512: bool,
@@ -377,7 +509,7 @@ pub(super) fn stream<W: Write + std::io::Seek>(
         Some(_) => Some(File::create(&target).map_err(io(&target))?),
         None => None,
     };
-    zip.start_file(
+    zip.start(
         format!("{prefix}{}", file.crate_path),
         options(&file.media_type, file.size),
     )
@@ -560,4 +692,128 @@ pub(super) fn precompressed(media_type: &str) -> bool {
                 | "application/x-parquet"
                 | "application/pdf"
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::scratch::Scratch;
+
+    /// Small files and one streamed one, on disk, as the export promises them.
+    fn payload(dir: &Path) -> Vec<PayloadFile> {
+        let sizes = [10, 4000, SMALL_FILE as usize + 5, 700, 3];
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| {
+                let bytes: Vec<u8> = (0..size)
+                    .map(|j| b"abcdefgh,0123\n"[(i + j) % 14])
+                    .collect();
+                let source = dir.join(format!("f{i}.csv"));
+                std::fs::write(&source, &bytes).unwrap();
+                PayloadFile {
+                    crate_path: format!("data/f{i}.csv"),
+                    source,
+                    field: format!("objects[{i}]"),
+                    object: format!("o{i}"),
+                    version: "1".into(),
+                    sha256: hex(&Sha256::digest(&bytes)),
+                    size: size as u64,
+                    media_type: "text/csv".into(),
+                }
+            })
+            .collect()
+    }
+
+    /// The zip of `payload` whose texts come when `deliver` says so, from the payload's
+    /// progress: `Some(i)` once `i` files are written, `None` never (they are abandoned at
+    /// the first file). Returns the zip, or the error, and the files written.
+    fn zip_with(
+        dir: &Path,
+        payload: &[PayloadFile],
+        deliver: Option<usize>,
+    ) -> (Result<Vec<u8>, PackageError>, usize) {
+        let texts = Texts::default();
+        let date = Timestamp::parse("2025-01-03T17:00:00Z").unwrap();
+        let package = Package {
+            request_id: "AR-1",
+            texts: &texts,
+            payload,
+            date: &date,
+            deflate_level: 6,
+            bag: None,
+            cancel: crate::event::Cancel::new(),
+        };
+        let set = || texts.set("{\"@graph\": []}".repeat(50_000), Some("<p>hi</p>".into()));
+        if deliver == Some(0) {
+            set();
+        }
+        let spool = dir.join(format!("spool-{deliver:?}"));
+        let mut written = 0;
+        // The pause lets the head be compressed before the next file, so that the payload
+        // moves to the zip in the middle of the pass.
+        let pause = || std::thread::sleep(std::time::Duration::from_millis(100));
+        let mut on_file = |done: usize, _: usize, _: u64| {
+            written = done;
+            match deliver {
+                Some(i) if i == done => {
+                    set();
+                    pause();
+                }
+                None if done == 1 => {
+                    texts.abandon();
+                    pause();
+                }
+                _ => {}
+            }
+        };
+        let zipped = assemble(
+            &package,
+            None,
+            Some(&spool),
+            Vec::new(),
+            Path::new("test.zip"),
+            &mut on_file,
+        );
+        (zipped.map(|(_, zip)| zip), written)
+    }
+
+    #[test]
+    fn the_zip_is_the_same_whenever_the_texts_come() {
+        let scratch = Scratch::create("zip-test").unwrap();
+        let payload = payload(scratch.path());
+        let direct = zip_with(scratch.path(), &payload, Some(0)).0.unwrap();
+        let mut archive = ZipArchive::new(std::io::Cursor::new(&direct)).unwrap();
+        let names: Vec<String> = (0..archive.len())
+            .map(|i| archive.by_index(i).unwrap().name().unwrap().into_owned())
+            .collect();
+        assert_eq!(
+            names[..2],
+            ["ro-crate-metadata.json", "ro-crate-preview.html"]
+        );
+        assert_eq!(
+            names[2..],
+            [
+                "data/f0.csv",
+                "data/f1.csv",
+                "data/f2.csv",
+                "data/f3.csv",
+                "data/f4.csv"
+            ]
+        );
+        for moment in 1..=payload.len() {
+            let (zip, written) = zip_with(scratch.path(), &payload, Some(moment));
+            assert_eq!(written, payload.len());
+            assert!(zip.unwrap() == direct, "texts after {moment} files");
+        }
+    }
+
+    #[test]
+    fn abandoned_texts_stop_the_payload() {
+        let scratch = Scratch::create("zip-test").unwrap();
+        let payload = payload(scratch.path());
+        let (zip, written) = zip_with(scratch.path(), &payload, None);
+        assert!(matches!(zip, Err(PackageError::Cancelled)), "{zip:?}");
+        assert_eq!(written, 1);
+    }
 }
