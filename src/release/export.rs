@@ -52,12 +52,15 @@ pub enum ExportError {
         what: &'static str,
         value: String,
     },
+    /// A bug of trecrate's, whatever the export says.
+    #[error("{field}: internal error: reading the objects from here stopped unexpectedly")]
+    Stopped { field: String },
 }
 
 impl ExportError {
     /// Everything but an unreadable file is a fault of the export's content.
     pub fn is_refusal(&self) -> bool {
-        !matches!(self, ExportError::Read { .. })
+        !matches!(self, ExportError::Read { .. } | ExportError::Stopped { .. })
     }
 }
 
@@ -165,11 +168,7 @@ impl Export {
             return Err(ExportError::Format { found: format });
         }
         let request = parse_request(&root.object("request")?, &mut warnings)?;
-        let objects = root
-            .array("objects")?
-            .iter()
-            .map(|o| parse_object(o, &mut warnings))
-            .collect::<Result<Vec<_>, _>>()?;
+        let objects = parse_objects(&root, &mut warnings)?;
         let reviews = root
             .array("reviews")?
             .iter()
@@ -278,6 +277,43 @@ fn parse_person(node: &Node, warnings: &mut Vec<String>) -> Result<Person, Expor
         orcid: node.optional("orcid", Node::iri)?,
         affiliation: node.optional("affiliation", Node::string)?,
     })
+}
+
+/// Objects in a run read on one core.
+const OBJECTS_PER_RUN: usize = 4096;
+
+/// The objects are most of a large export (two thirds of the time it took to read 100,000 of
+/// them): read in runs, on every core. Warnings and the first error come in the export's
+/// order, as if read one by one.
+fn parse_objects(
+    root: &Node,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<OutputObject>, ExportError> {
+    let (path, items) = root.items("objects")?;
+    let runs: Vec<(usize, &[Value])> = items
+        .chunks(OBJECTS_PER_RUN)
+        .enumerate()
+        .map(|(i, run)| (i * OBJECTS_PER_RUN, run))
+        .collect();
+    let workers = crate::parallel::workers(runs.len(), usize::MAX);
+    let results = crate::parallel::map(&runs, workers, |_, &(start, run)| {
+        let mut warnings = Vec::new();
+        let objects = run
+            .iter()
+            .enumerate()
+            .map(|(i, value)| parse_object(&Node::item(&path, start + i, value)?, &mut warnings))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((objects, warnings))
+    });
+    let mut objects = Vec::with_capacity(items.len());
+    for ((start, _), result) in runs.iter().zip(results) {
+        let (run, run_warnings) = result.ok_or_else(|| ExportError::Stopped {
+            field: format!("{path}[{start}]"),
+        })??;
+        objects.extend(run);
+        warnings.extend(run_warnings);
+    }
+    Ok(objects)
 }
 
 fn parse_object(node: &Node, warnings: &mut Vec<String>) -> Result<OutputObject, ExportError> {
@@ -424,21 +460,32 @@ impl<'a> Node<'a> {
     }
 
     fn array(&self, key: &str) -> Result<Vec<Node<'a>>, ExportError> {
-        let path = self.field_path(key);
-        let Value::Array(items) = self.get(key)? else {
-            return Err(type_error(path, "an array", self.get(key)?));
-        };
+        let (path, items) = self.items(key)?;
         items
             .iter()
             .enumerate()
-            .map(|(i, value)| match value {
-                Value::Object(map) => Ok(Node {
-                    map,
-                    path: format!("{path}[{i}]"),
-                }),
-                other => Err(type_error(format!("{path}[{i}]"), "an object", other)),
-            })
+            .map(|(i, value)| Node::item(&path, i, value))
             .collect()
+    }
+
+    /// The values of an array field, and the field's path.
+    fn items(&self, key: &str) -> Result<(String, &'a [Value<'a>]), ExportError> {
+        let path = self.field_path(key);
+        match self.get(key)? {
+            Value::Array(items) => Ok((path, items)),
+            other => Err(type_error(path, "an array", other)),
+        }
+    }
+
+    /// Item `i` of the array at `path`, which must be an object.
+    fn item(path: &str, i: usize, value: &'a Value<'a>) -> Result<Node<'a>, ExportError> {
+        match value {
+            Value::Object(map) => Ok(Node {
+                map,
+                path: format!("{path}[{i}]"),
+            }),
+            other => Err(type_error(format!("{path}[{i}]"), "an object", other)),
+        }
     }
 
     fn string(&self, key: &str) -> Result<String, ExportError> {
@@ -724,5 +771,57 @@ mod tests {
         assert!(node.identifier("dot").is_err());
         assert!(node.media_type("csv").is_ok());
         assert!(node.media_type("nope").is_err());
+    }
+
+    /// An example export with `n` objects, copies of its first one.
+    fn many_objects(n: usize) -> serde_json::Value {
+        let text = include_str!("../../examples/release-AR-2025-0042/release.json");
+        let mut export: serde_json::Value = serde_json::from_str(text).unwrap();
+        let first = export["objects"][0].clone();
+        export["objects"] = (0..n)
+            .map(|i| {
+                let mut object = first.clone();
+                object["id"] = format!("obj-{i}").into();
+                object
+            })
+            .collect();
+        export
+    }
+
+    #[test]
+    fn objects_read_on_every_core_report_in_the_export_order() {
+        let n = 3 * OBJECTS_PER_RUN;
+        let mut export = many_objects(n);
+        for i in [7, OBJECTS_PER_RUN + 1, n - 1] {
+            export["objects"][i]["colour"] = "blue".into();
+        }
+        let read = parse(&export.to_string()).unwrap();
+        assert_eq!(read.objects.len(), n);
+        assert!(read
+            .objects
+            .iter()
+            .enumerate()
+            .all(|(i, o)| o.id == format!("obj-{i}")));
+        let warned: Vec<&String> = read
+            .warnings
+            .iter()
+            .filter(|w| w.contains("colour"))
+            .collect();
+        assert_eq!(warned.len(), 3, "{warned:?}");
+        for (warning, i) in warned.iter().zip([7, OBJECTS_PER_RUN + 1, n - 1]) {
+            assert!(
+                warning.contains(&format!("objects[{i}].colour")),
+                "{warning}"
+            );
+        }
+        // The first bad object in the export's order, whichever core read it first.
+        for i in [2 * OBJECTS_PER_RUN + 3, OBJECTS_PER_RUN + 2] {
+            export["objects"][i]["id"] = "no/slash".into();
+        }
+        let error = parse(&export.to_string()).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("objects[{}].id", OBJECTS_PER_RUN + 2)),
+            "{error}"
+        );
     }
 }
