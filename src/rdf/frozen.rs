@@ -125,12 +125,27 @@ struct Indexes {
     predicates: Vec<u32>,
 }
 
+/// Triples from which the two orders are sorted on two threads (a shard's source graph has
+/// fewer, and shards are already spread over the cores).
+const PARALLEL_SORT: usize = 1 << 18;
+
 impl Indexes {
     fn new(mut spo: Vec<[u32; 3]>) -> Self {
-        spo.sort_unstable();
-        spo.dedup();
         let mut pos: Vec<[u32; 3]> = spo.iter().map(|&[s, p, o]| [p, o, s]).collect();
-        pos.sort_unstable();
+        let sort = |index: &mut Vec<[u32; 3]>| {
+            index.sort_unstable();
+            index.dedup();
+        };
+        // A release's crate graph is sorted while nothing else can run: both orders at once.
+        if spo.len() >= PARALLEL_SORT {
+            std::thread::scope(|scope| {
+                scope.spawn(|| sort(&mut pos));
+                sort(&mut spo);
+            });
+        } else {
+            sort(&mut spo);
+            sort(&mut pos);
+        }
         let mut predicates: Vec<u32> = pos.iter().map(|t| t[0]).collect();
         predicates.dedup();
         Indexes {
@@ -425,6 +440,27 @@ mod tests {
         }
         triples.push(triples[0].clone());
         triples
+    }
+
+    #[test]
+    fn large_graphs_are_indexed_as_small_ones() {
+        // Numbers in a scrambled order, with duplicates, past the size sorted on two threads.
+        let n = PARALLEL_SORT as u32 + 1000;
+        let spo: Vec<[u32; 3]> = (0..n)
+            .map(|i| {
+                let x = i.wrapping_mul(2_654_435_761) % (n / 2);
+                [x % 997, x % 13, x % 5003]
+            })
+            .collect();
+        let large = Indexes::new(spo.clone());
+        let mut sorted = spo;
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut pos: Vec<[u32; 3]> = sorted.iter().map(|&[s, p, o]| [p, o, s]).collect();
+        pos.sort_unstable();
+        assert!(large.spo.len() < n as usize / 2 + 1);
+        assert!(large.spo == sorted && large.pos == pos);
+        assert_eq!(large.predicates, (0..13).collect::<Vec<u32>>());
     }
 
     #[test]
