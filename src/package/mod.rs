@@ -83,6 +83,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
     }
 }
 
+/// [`io`]'s twin for the zip writer's own errors.
+fn zip_error(path: &Path) -> impl FnOnce(::zip::result::ZipError) -> PackageError + '_ {
+    move |source| PackageError::Zip {
+        path: path.to_owned(),
+        source,
+    }
+}
+
 /// One file of the payload: where it comes from and what the export promised about it.
 #[derive(Debug, Clone)]
 pub struct PayloadFile {

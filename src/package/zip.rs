@@ -25,10 +25,6 @@ pub fn assemble<W: Write>(
     sink_name: &Path,
     on_file: OnFile<'_>,
 ) -> Result<(Zipped, W), PackageError> {
-    let zip_error = |source| PackageError::Zip {
-        path: sink_name.to_owned(),
-        source,
-    };
     let layout = Layout::of(package, crate_dir);
     // Streamed (data descriptors, no seeking back) and hashed on its way out: one pass, and
     // the zip is never read again.
@@ -88,11 +84,11 @@ pub fn assemble<W: Write>(
             }
             let entry = format!("{}/{name}", package.name());
             zip.start_file(entry, layout.options("text/plain", text.len() as u64))
-                .map_err(zip_error)?;
+                .map_err(zip_error(sink_name))?;
             zip.write_all(text.as_bytes()).map_err(io(sink_name))?;
         }
     }
-    let hashing = zip.finish().map_err(zip_error)?.into_inner();
+    let hashing = zip.finish().map_err(zip_error(sink_name))?.into_inner();
     let (zip_sha256, zip_size, sink) = hashing.finish();
     let zipped = Zipped {
         payload_bytes: payload.bytes,
@@ -107,13 +103,6 @@ pub fn assemble<W: Write>(
 pub(super) trait Zip: Write {
     fn add(&mut self, entry: PreparedZipFile) -> ::zip::result::ZipResult<()>;
     fn start(&mut self, name: String, options: SimpleFileOptions) -> ::zip::result::ZipResult<()>;
-    /// Copies `part`'s entries as they are.
-    fn merge<R: std::io::Read + std::io::Seek>(
-        &mut self,
-        part: ZipArchive<R>,
-    ) -> ::zip::result::ZipResult<()>
-    where
-        Self: Sized;
 }
 
 impl<W: Write + std::io::Seek> Zip for ZipWriter<W> {
@@ -124,19 +113,12 @@ impl<W: Write + std::io::Seek> Zip for ZipWriter<W> {
     fn start(&mut self, name: String, options: SimpleFileOptions) -> ::zip::result::ZipResult<()> {
         self.start_file(name, options)
     }
-
-    fn merge<R: std::io::Read + std::io::Seek>(
-        &mut self,
-        part: ZipArchive<R>,
-    ) -> ::zip::result::ZipResult<()> {
-        self.merge_archive(part)
-    }
 }
 
 /// Where the payload's entries go: the package's zip, after its head; or, while the head is
 /// not ready, a spool of their own, copied into the zip as it is once the head is in.
-struct Entries<'z, 's, Z: Zip> {
-    zip: &'z mut Z,
+struct Entries<'z, 's, S: Write + std::io::Seek> {
+    zip: &'z mut ZipWriter<S>,
     /// The zip's name in errors.
     name: &'z Path,
     /// Written into the zip.
@@ -150,7 +132,7 @@ struct Spool<'s, 'z> {
     head: std::thread::ScopedJoinHandle<'s, Result<Head, PackageError>>,
 }
 
-impl<Z: Zip> Entries<'_, '_, Z> {
+impl<S: Write + std::io::Seek> Entries<'_, '_, S> {
     /// The zip the next entry goes into, and its name in errors: the package's as soon as
     /// its head is ready.
     fn next(&mut self) -> Result<(&mut dyn Zip, &Path), PackageError> {
@@ -164,13 +146,12 @@ impl<Z: Zip> Entries<'_, '_, Z> {
     }
 
     fn add_head(&mut self, mut head: Head) -> Result<(), PackageError> {
-        let zip_error = |source| PackageError::Zip {
-            path: self.name.to_owned(),
-            source,
-        };
         let entries = std::mem::take(&mut head.entries);
-        let entries = ZipArchive::new(std::io::Cursor::new(entries)).map_err(zip_error)?;
-        self.zip.merge(entries).map_err(zip_error)?;
+        let entries =
+            ZipArchive::new(std::io::Cursor::new(entries)).map_err(zip_error(self.name))?;
+        self.zip
+            .merge_archive(entries)
+            .map_err(zip_error(self.name))?;
         self.head = Some(head);
         Ok(())
     }
@@ -186,21 +167,15 @@ impl<Z: Zip> Entries<'_, '_, Z> {
             )))
         })?;
         self.add_head(head)?;
-        let spool_error = |source| PackageError::Zip {
-            path: path.to_owned(),
-            source,
-        };
         part.finish()
-            .map_err(spool_error)?
+            .map_err(zip_error(path))?
             .into_inner()
             .into_inner()
             .map_err(|e| io(path)(e.into_error()))?;
         let part = File::open(path).map_err(io(path))?;
-        let part = ZipArchive::new(BufReader::with_capacity(1 << 20, part)).map_err(spool_error)?;
-        self.zip.merge(part).map_err(|source| PackageError::Zip {
-            path: self.name.to_owned(),
-            source,
-        })
+        let part =
+            ZipArchive::new(BufReader::with_capacity(1 << 20, part)).map_err(zip_error(path))?;
+        self.zip.merge_archive(part).map_err(zip_error(self.name))
     }
 
     /// The head that went into the zip.
@@ -302,16 +277,12 @@ fn prepare_head(
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(io(&path))?;
         }
-        let zip_error = |source| PackageError::Zip {
-            path: zip_name.to_owned(),
-            source,
-        };
         entries
             .start_file(
                 format!("{}{name}", layout.prefix),
                 layout.options(media_type, text.len() as u64),
             )
-            .map_err(zip_error)?;
+            .map_err(zip_error(zip_name))?;
         entries.write_all(text.as_bytes()).map_err(io(zip_name))?;
         if package.bag.is_some() {
             let bytes = text.as_bytes();
@@ -327,13 +298,7 @@ fn prepare_head(
             });
         }
     }
-    let entries = entries
-        .finish()
-        .map_err(|source| PackageError::Zip {
-            path: zip_name.to_owned(),
-            source,
-        })?
-        .into_inner();
+    let entries = entries.finish().map_err(zip_error(zip_name))?.into_inner();
     Ok(Head {
         metadata_sha256,
         digested,
@@ -343,10 +308,10 @@ fn prepare_head(
 
 /// The payload, into the crate directory and the zip: small files read, hashed and deflated
 /// by one worker per core, large ones streamed, each checked against what the export promised.
-fn write_payload<Z: Zip>(
+fn write_payload<S: Write + std::io::Seek>(
     package: &Package<'_>,
     layout: &Layout,
-    entries: &mut Entries<'_, '_, Z>,
+    entries: &mut Entries<'_, '_, S>,
     on_file: OnFile<'_>,
 ) -> Result<Written, PackageError> {
     let bag = package.bag;
@@ -413,10 +378,7 @@ fn write_payload<Z: Zip>(
                             let target = dir.join(&file.crate_path);
                             std::fs::write(&target, &small.bytes).map_err(io(&target))?;
                         }
-                        zip.add(small.entry).map_err(|source| PackageError::Zip {
-                            path: zip_name.to_owned(),
-                            source,
-                        })?;
+                        zip.add(small.entry).map_err(zip_error(zip_name))?;
                         (small.bytes.len() as u64, small.sha512)
                     }
                     None => stream(file, content_dir, zip, &options, prefix, bag.is_some())?,
@@ -473,15 +435,12 @@ pub(super) fn prepare(
     crate::file::open_regular(&file.source)
         .and_then(|f| f.take(file.size + 1).read_to_end(&mut bytes))
         .map_err(io(&file.source))?;
-    let zip_error = |source| PackageError::Zip {
-        path: PathBuf::from(&file.crate_path),
-        source,
-    };
+    let entry_path = Path::new(&file.crate_path);
     let name = format!("{prefix}{}", file.crate_path);
-    let mut entry = ZipFileBuilder::new(&name, options).map_err(zip_error)?;
+    let mut entry = ZipFileBuilder::new(&name, options).map_err(zip_error(entry_path))?;
     entry.write_all(&bytes).map_err(io(&file.source))?;
     Ok(Prepared {
-        entry: entry.finish().map_err(zip_error)?,
+        entry: entry.finish().map_err(zip_error(entry_path))?,
         sha256: hex(&Sha256::digest(&bytes)),
         sha512: sha512.then(|| hex(&Sha512::digest(&bytes))),
         bytes,
@@ -513,10 +472,7 @@ pub(super) fn stream(
         format!("{prefix}{}", file.crate_path),
         options(&file.media_type, file.size),
     )
-    .map_err(|source| PackageError::Zip {
-        path: target.clone(),
-        source,
-    })?;
+    .map_err(zip_error(&target))?;
     let (size, sha256, sha512) = std::thread::scope(|scope| {
         // Declared in here, so that an early return drops them and the reader stops.
         let (full, filled) = mpsc::sync_channel::<Vec<u8>>(CHUNKS);

@@ -290,13 +290,10 @@ fn parse_objects(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<OutputObject>, ExportError> {
     let (path, items) = root.items("objects")?;
-    let runs: Vec<(usize, &[Value])> = items
-        .chunks(OBJECTS_PER_RUN)
-        .enumerate()
-        .map(|(i, run)| (i * OBJECTS_PER_RUN, run))
-        .collect();
+    let runs: Vec<&[Value]> = items.chunks(OBJECTS_PER_RUN).collect();
     let workers = crate::parallel::workers(runs.len(), usize::MAX);
-    let results = crate::parallel::map(&runs, workers, |_, &(start, run)| {
+    let results = crate::parallel::map(&runs, workers, |r, run| {
+        let start = r * OBJECTS_PER_RUN;
         let mut warnings = Vec::new();
         let objects = run
             .iter()
@@ -306,9 +303,9 @@ fn parse_objects(
         Ok((objects, warnings))
     });
     let mut objects = Vec::with_capacity(items.len());
-    for ((start, _), result) in runs.iter().zip(results) {
+    for (r, result) in results.into_iter().enumerate() {
         let (run, run_warnings) = result.ok_or_else(|| ExportError::Stopped {
-            field: format!("{path}[{start}]"),
+            field: format!("{path}[{}]", r * OBJECTS_PER_RUN),
         })??;
         objects.extend(run);
         warnings.extend(run_warnings);
