@@ -550,12 +550,10 @@ fn map_shards(
         |_, objects| -> Result<_, Error> {
             options.cancel.check(Error::Cancelled)?;
             let source = load::shard(&request, export, objects.clone()).into_builder();
-            let (source, triples) = mapping.map(source, 1)?;
+            // Numbered on the shard's core: what waits to be merged is small, and the merge
+            // looks up each distinct term once.
+            let (source, graph) = mapping.map(source, 1)?;
             let payload = payload::payload(&source, base, quarantine, &payload_query);
-            // Numbered here, on the shard's core: what waits to be merged is small, and the
-            // merge looks up each distinct term once.
-            let mut graph = GraphBuilder::new();
-            graph.extend(triples);
             Ok((graph, payload))
         },
     );
