@@ -321,7 +321,7 @@ fn write_payload<S: Write + std::io::Seek>(
     let mut digested = Vec::new();
     let total = package.payload.len();
     let mut bytes_done = 0;
-    let window = Window::default();
+    let window = Window::new(package.payload);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<(), PackageError> {
@@ -329,22 +329,28 @@ fn write_payload<S: Write + std::io::Seek>(
         for _ in 0..workers {
             let sender = sender.clone();
             let (next, window, options) = (&next, &window, &options);
+            // A run of files at a time: handed over one by one, the writer and the workers
+            // woke each other for every file, and the two cores idled a tenth of the
+            // payload's time in those wake-ups.
             scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(file) = package.payload.get(i) else {
-                    break;
-                };
-                let small = file.size <= SMALL_FILE;
-                if small && !window.wait_for(i) {
+                let start = next.fetch_add(RUN, Ordering::Relaxed);
+                let end = (start + RUN).min(total);
+                if start >= total || !window.wait_for(start, end) {
                     break;
                 }
-                let prepared = small
-                    .then(|| {
-                        let options = options(&file.media_type, file.size);
-                        prepare(file, options, prefix, bag.is_some())
+                let run: Vec<_> = (start..end)
+                    .map(|i| {
+                        let file = &package.payload[i];
+                        let prepared = (file.size <= SMALL_FILE)
+                            .then(|| {
+                                let options = options(&file.media_type, file.size);
+                                prepare(file, options, prefix, bag.is_some())
+                            })
+                            .transpose();
+                        (i, prepared)
                     })
-                    .transpose();
-                if sender.send((i, prepared)).is_err() {
+                    .collect();
+                if sender.send(run).is_err() {
                     break;
                 }
             });
@@ -359,13 +365,13 @@ fn write_payload<S: Write + std::io::Seek>(
                     if let Some(p) = pending.remove(&i) {
                         break p;
                     }
-                    let Ok((j, p)) = results.recv() else {
+                    let Ok(run) = results.recv() else {
                         return Err(PackageError::Io {
                             path: file.source.clone(),
                             source: std::io::Error::other("a payload worker stopped"),
                         });
                     };
-                    pending.insert(j, p);
+                    pending.extend(run);
                 };
                 let (zip, zip_name) = entries.next()?;
                 let (size, sha512) = match prepared? {
@@ -410,9 +416,18 @@ fn write_payload<S: Write + std::io::Seek>(
 /// parallel; larger ones are streamed through a 1 MiB buffer, so memory stays bounded.
 pub(super) const SMALL_FILE: u64 = 1 << 20;
 
-/// How many small files the workers may prepare ahead of the zip writer: at most
-/// 32 x 2 MiB (bytes and their compressed form) held in memory.
-pub(super) const AHEAD: usize = 32;
+/// How many files the workers may prepare ahead of the zip writer. With 32 the window was
+/// often full while the file the writer waited for was still being prepared, and the second
+/// core idled a tenth of the payload's last stretch once the checks were done.
+pub(super) const AHEAD: usize = 256;
+
+/// How many bytes of small files the workers may hold ahead of the writer, beyond the run
+/// holding the next file to write: with their compressed form, at most about twice as much
+/// in memory.
+pub(super) const AHEAD_BYTES: u64 = 32 << 20;
+
+/// How many files a payload worker takes at a time; a divisor of [`AHEAD`].
+const RUN: usize = 8;
 
 /// A small file read, hashed and compressed for its zip entry.
 pub(super) struct Prepared {
@@ -550,28 +565,60 @@ pub(crate) fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), P
     Ok(())
 }
 
-/// Keeps the payload workers at most [`AHEAD`] files ahead of the zip writer, and stops them
-/// when the writer gives up.
-#[derive(Default)]
+/// Keeps the payload workers at most [`AHEAD`] files and [`AHEAD_BYTES`] of small files
+/// ahead of the zip writer, and stops them when the writer gives up.
 pub(super) struct Window {
     /// Files written to the zip, and whether the writer stopped.
     pub(super) state: Mutex<(usize, bool)>,
     pub(super) moved: Condvar,
+    /// The bytes of the small files before each file of the payload, and after the last:
+    /// the workers hold the small files whole, the large ones are streamed by the writer.
+    small_bytes_before: Vec<u64>,
 }
 
 impl Window {
-    /// Waits until file `i` may be prepared; `false` if the writer stopped.
-    pub(super) fn wait_for(&self, i: usize) -> bool {
+    pub(super) fn new(payload: &[PayloadFile]) -> Self {
+        let mut total = 0;
+        let mut small_bytes_before = Vec::with_capacity(payload.len() + 1);
+        small_bytes_before.push(0);
+        for file in payload {
+            if file.size <= SMALL_FILE {
+                total += file.size;
+            }
+            small_bytes_before.push(total);
+        }
+        Window {
+            state: Mutex::default(),
+            moved: Condvar::new(),
+            small_bytes_before,
+        }
+    }
+
+    /// Waits until the files `start..end` may be prepared; `false` if the writer stopped. The
+    /// run holding the next file to write always may, whatever its size.
+    pub(super) fn wait_for(&self, start: usize, end: usize) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while !state.1 && i >= state.0 + AHEAD {
+        while !state.1 && !self.allows(state.0, start, end) {
             state = self.moved.wait(state).unwrap_or_else(|e| e.into_inner());
         }
         !state.1
     }
 
+    /// Whether the files `start..end` may be prepared once `done` files are written.
+    fn allows(&self, done: usize, start: usize, end: usize) -> bool {
+        let bytes = self.small_bytes_before[end] - self.small_bytes_before[done];
+        start <= done || (end <= done + AHEAD && bytes <= AHEAD_BYTES)
+    }
+
+    /// Wakes the workers only when a run may start: workers wait for whole runs of
+    /// [`RUN`] files, so no other count lets one go on, and waking them at every file had
+    /// them switching in and out for nothing.
     pub(super) fn advance(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
-        self.moved.notify_all();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 += 1;
+        if state.0.is_multiple_of(RUN) {
+            self.moved.notify_all();
+        }
     }
 
     pub(super) fn stop(&self) {
@@ -679,6 +726,45 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    fn window_of(sizes: impl Iterator<Item = u64>) -> Window {
+        let payload: Vec<PayloadFile> = sizes
+            .enumerate()
+            .map(|(i, size)| PayloadFile {
+                crate_path: format!("data/f{i}"),
+                source: PathBuf::from(format!("f{i}")),
+                field: format!("objects[{i}]"),
+                object: format!("o{i}"),
+                version: "1".into(),
+                sha256: String::new(),
+                size,
+                media_type: "text/csv".into(),
+            })
+            .collect();
+        Window::new(&payload)
+    }
+
+    #[test]
+    fn the_window_bounds_files_and_bytes_but_never_the_next_file_to_write() {
+        let small = window_of(std::iter::repeat_n(4096, 600));
+        assert!(small.allows(0, 0, RUN));
+        assert!(small.allows(0, AHEAD - RUN, AHEAD));
+        assert!(!small.allows(0, AHEAD, AHEAD + RUN));
+        assert!(small.allows(RUN, AHEAD, AHEAD + RUN));
+        // Files of 1 MiB: the bytes bound first; the run the writer waits for always goes.
+        let mib = window_of(std::iter::repeat_n(SMALL_FILE, 100));
+        assert!(mib.allows(0, RUN, 2 * RUN));
+        assert!(!mib.allows(0, 32, 40));
+        assert!(mib.allows(16, 32, 40));
+        assert!(mib.allows(32, 32, 40));
+        // Streamed files are not held, so only the count bounds them.
+        let large = window_of(std::iter::repeat_n(SMALL_FILE + 1, 600));
+        assert!(large.allows(0, AHEAD - RUN, AHEAD));
+        assert!(!large.allows(0, AHEAD, AHEAD + RUN));
+        // A stopped writer lets every waiting worker go, to stop.
+        small.stop();
+        assert!(!small.wait_for(AHEAD, AHEAD + RUN));
     }
 
     /// The zip of `payload` whose texts come when `deliver` says so, from the payload's
