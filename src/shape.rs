@@ -15,7 +15,7 @@ use crate::rdf::frozen::{self, GraphBuilder};
 use crate::rdf::vocab;
 use oxigraph::model::{BlankNode, NamedNode, Quad, Term, Variable};
 use spargebra::algebra::GraphPattern;
-use spargebra::term::{NamedNodePattern, TermPattern};
+use spargebra::term::TermPattern;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShapeError {
@@ -63,15 +63,15 @@ struct Slots {
 impl Slots {
     fn slot(&mut self, pattern: &TermPattern) -> Slot {
         match pattern {
-            TermPattern::NamedNode(n) => self.constant(n.clone().into()),
-            TermPattern::Literal(l) => self.constant(l.clone().into()),
+            TermPattern::NamedNode(n) => {
+                Slot::Constant(index_of(&mut self.constants, &n.clone().into()))
+            }
+            TermPattern::Literal(l) => {
+                Slot::Constant(index_of(&mut self.constants, &l.clone().into()))
+            }
             TermPattern::Variable(v) => Slot::Variable(index_of(&mut self.variables, v)),
             TermPattern::BlankNode(b) => Slot::BlankNode(index_of(&mut self.blank_nodes, b)),
         }
-    }
-
-    fn constant(&mut self, term: Term) -> Slot {
-        Slot::Constant(index_of(&mut self.constants, &term))
     }
 }
 
@@ -163,13 +163,12 @@ impl Construct {
         let template = template
             .iter()
             .map(|t| {
-                let predicate = match &t.predicate {
-                    NamedNodePattern::NamedNode(n) => slots.constant(n.clone().into()),
-                    NamedNodePattern::Variable(v) => {
-                        Slot::Variable(index_of(&mut slots.variables, v))
-                    }
-                };
-                [slots.slot(&t.subject), predicate, slots.slot(&t.object)]
+                let predicate = TermPattern::from(t.predicate.clone());
+                [
+                    slots.slot(&t.subject),
+                    slots.slot(&predicate),
+                    slots.slot(&t.object),
+                ]
             })
             .collect();
         Ok(Construct {

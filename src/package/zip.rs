@@ -610,9 +610,10 @@ impl Window {
         start <= done || (end <= done + AHEAD && bytes <= AHEAD_BYTES)
     }
 
-    /// Wakes the workers only when a run may start: workers wait for whole runs of
-    /// [`RUN`] files, so no other count lets one go on, and waking them at every file had
-    /// them switching in and out for nothing.
+    /// Wakes the workers every [`RUN`] files, not at each: waking them at every file had
+    /// them switching in and out for nothing. Runs start at multiples of `RUN`, so the run
+    /// holding the next file to write is woken as soon as it may go; a run held back by the
+    /// bounds waits at most `RUN - 1` files longer than it must.
     pub(super) fn advance(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.0 += 1;

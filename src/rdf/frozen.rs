@@ -185,31 +185,12 @@ impl Indexes {
         }
     }
 
-    /// The triples of one subject's (`spo`) whose predicate is `p`.
-    fn with_predicate(triples: &[[u32; 3]], p: u32) -> &[[u32; 3]] {
-        let start = triples.partition_point(|t| t[1] < p);
-        let end = start + triples[start..].partition_point(|t| t[1] <= p);
-        &triples[start..end]
-    }
-
-    /// Triples of `index` whose first number is `a`, and second `b` when given. Compared as
-    /// integers: slice comparisons went through `memcmp`, a tenth of the mapping's time.
-    fn range(index: &[[u32; 3]], a: u32, b: Option<u32>) -> &[[u32; 3]] {
-        let (start, end) = match b {
-            None => {
-                let start = index.partition_point(|t| t[0] < a);
-                (start, start + index[start..].partition_point(|t| t[0] <= a))
-            }
-            Some(b) => {
-                let start = index.partition_point(|t| (t[0], t[1]) < (a, b));
-                let rest = &index[start..];
-                (
-                    start,
-                    start + rest.partition_point(|t| (t[0], t[1]) <= (a, b)),
-                )
-            }
-        };
-        &index[start..end]
+    /// The triples of `p`, and of object `o` when given, in object and subject order.
+    fn of_predicate(&self, p: u32, o: Option<u32>) -> &[[u32; 3]] {
+        match o {
+            None => equal_range(&self.pos, |t| t[0], p),
+            Some(o) => equal_range(&self.pos, |t| (t[0], t[1]), (p, o)),
+        }
     }
 
     fn matching(
@@ -223,10 +204,9 @@ impl Indexes {
         // of one index, put back in subject order, then filtered on what the range could not
         // fix.
         let (slice, order): (&[[u32; 3]], Reorder) = match (s, p, o) {
-            (Some(s), Some(p), _) => (Self::with_predicate(self.of_subject(s), p), |t| t),
+            (Some(s), Some(p), _) => (equal_range(self.of_subject(s), |t| t[1], p), |t| t),
             (Some(s), None, None) => (self.of_subject(s), |t| t),
-            (None, Some(p), Some(o)) => (Self::range(&self.pos, p, Some(o)), from_pos),
-            (None, Some(p), None) => (Self::range(&self.pos, p, None), from_pos),
+            (None, Some(p), _) => (self.of_predicate(p, o), from_pos),
             (_, None, Some(_)) => (&[], |t| t),
             (None, None, None) => (&self.spo[..], |t| t),
         };
@@ -238,7 +218,7 @@ impl Indexes {
         let by_object = match (p, o) {
             (None, Some(o)) => Some(self.predicates.iter().flat_map(move |&p| {
                 let found: &[[u32; 3]] = match s {
-                    None => Self::range(&self.pos, p, Some(o)),
+                    None => self.of_predicate(p, Some(o)),
                     Some(s) => {
                         let triples = self.of_subject(s);
                         match triples.binary_search(&[s, p, o]) {
@@ -254,6 +234,18 @@ impl Indexes {
         };
         one.chain(by_object.into_iter().flatten())
     }
+}
+
+/// The triples of `triples`, sorted on `key`, whose key is `value`. Keys are integers or
+/// pairs of them: slice comparisons went through `memcmp`, a tenth of the mapping's time.
+fn equal_range<K: Ord>(
+    triples: &[[u32; 3]],
+    key: impl Fn(&[u32; 3]) -> K,
+    value: K,
+) -> &[[u32; 3]] {
+    let start = triples.partition_point(|t| key(t) < value);
+    let end = start + triples[start..].partition_point(|t| key(t) <= value);
+    &triples[start..end]
 }
 
 /// Triples indexed two ways, read-only: the default graph, and any named graphs.
