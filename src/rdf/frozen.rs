@@ -131,9 +131,10 @@ struct Indexes {
     predicates: Vec<u32>,
 }
 
-/// Triples from which the two orders are sorted on two threads (a shard's source graph has
-/// fewer, and shards are already spread over the cores).
-const PARALLEL_SORT: usize = 1 << 18;
+/// Triples from which the two orders are sorted on two threads: a release's crate graph of
+/// a few thousand files or more, sorted while the other core is idle (a shard's source graph
+/// usually has fewer, and shards are already spread over the cores).
+const PARALLEL_SORT: usize = 1 << 16;
 
 impl Indexes {
     fn new(mut spo: Vec<[u32; 3]>) -> Self {

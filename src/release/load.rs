@@ -89,13 +89,16 @@ pub fn request(export: &Export, publisher: &Publisher) -> SourceGraph {
 /// graph, repeated in each, is a small part of it.
 pub const SHARD: usize = 1024;
 
-/// The shards of `export`: runs of [`SHARD`] objects, and one shard when there is no object,
-/// so that the request is always mapped.
-pub fn shards(export: &Export) -> Vec<Range<usize>> {
-    let n = export.objects.len();
-    (0..n.div_ceil(SHARD).max(1))
-        .map(|i| i * SHARD..((i + 1) * SHARD).min(n))
-        .collect()
+/// The shards of `n` objects for `workers` cores: runs of at most [`SHARD`] objects, as many
+/// as a multiple of `workers` where there are enough objects, their sizes at most one apart,
+/// so that the cores finish together rather than one mapping a short last shard alone; and
+/// one shard when there is no object, so that the request is always mapped.
+pub fn shards(n: usize, workers: usize) -> Vec<Range<usize>> {
+    let workers = workers.max(1);
+    let count = (n.div_ceil(SHARD).div_ceil(workers) * workers).clamp(1, n.max(1));
+    let (size, longer) = (n / count, n % count);
+    let start = |i: usize| i * size + i.min(longer);
+    (0..count).map(|i| start(i)..start(i + 1)).collect()
 }
 
 /// The source graph of a shard: the request's graph and the objects of `objects`.
@@ -149,4 +152,34 @@ fn person(g: &mut SourceGraph, path: &str, person: &Person) -> Node {
         g.text(&p, "affiliation", affiliation);
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shards, SHARD};
+
+    #[test]
+    fn shards_cover_every_object_once_in_even_runs_the_cores_can_share() {
+        for n in [0, 1, 3, 7, 10, 100, 1023, 1024, 1025, 10_000, 100_000] {
+            for workers in [1, 2, 3, 8] {
+                let runs = shards(n, workers);
+                let covered: Vec<usize> = runs.iter().flat_map(|r| r.clone()).collect();
+                assert_eq!(covered, (0..n).collect::<Vec<_>>(), "{n} objects");
+                assert!(runs.iter().all(|r| r.len() <= SHARD), "{n} objects");
+                if n == 0 {
+                    assert_eq!(runs.len(), 1, "the request alone is one shard");
+                    assert!(runs[0].is_empty());
+                    continue;
+                }
+                let sizes: Vec<usize> = runs.iter().map(|r| r.len()).collect();
+                let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(max - min <= 1, "{n} objects, {workers} cores: {sizes:?}");
+                if n >= workers {
+                    assert_eq!(runs.len() % workers, 0, "{n} objects, {workers} cores");
+                } else {
+                    assert_eq!(runs.len(), n);
+                }
+            }
+        }
+    }
 }

@@ -543,10 +543,17 @@ fn map_shards(
     let mapping = shape::Mapping::new(&assets.identify, &assets.construct, base)?;
     let payload_query = payload::prepare(&assets.payload)?;
     let request = load::request(export, &options.publisher);
-    let shards = load::shards(export);
-    let results = crate::parallel::map(
+    let workers = crate::parallel::workers(usize::MAX, usize::MAX);
+    let shards = load::shards(export.objects.len(), workers);
+    let mut graph = GraphBuilder::new();
+    let mut files = Vec::new();
+    let mut missing = None;
+    let mut failed = None;
+    // Each shard is merged as soon as it and those before it are mapped, while the cores
+    // map the rest: merged after the last, the merge had both cores but one idle.
+    crate::parallel::in_order(
         &shards,
-        crate::parallel::workers(shards.len(), usize::MAX),
+        workers.min(shards.len()),
         |_, objects| -> Result<_, Error> {
             options.cancel.check(Error::Cancelled)?;
             let source = load::shard(&request, export, objects.clone()).into_builder();
@@ -556,19 +563,27 @@ fn map_shards(
             let payload = payload::payload(&source, base, quarantine, &payload_query);
             Ok((graph, payload))
         },
-    );
-    let mut graph = GraphBuilder::new();
-    let mut files = Vec::new();
-    let mut missing = None;
-    for result in results {
-        let (shard, payload) = result.ok_or(Error::Panicked("mapping a shard of the export"))??;
-        graph.merge(shard);
-        match payload {
-            Ok(shard) => files.extend(shard),
-            Err(e) => {
-                missing.get_or_insert(e);
+        |_, result| {
+            if failed.is_some() {
+                return;
             }
-        }
+            match result {
+                Some(Ok((shard, payload))) => {
+                    graph.merge(shard);
+                    match payload {
+                        Ok(shard) => files.extend(shard),
+                        Err(e) => {
+                            missing.get_or_insert(e);
+                        }
+                    }
+                }
+                Some(Err(e)) => failed = Some(e),
+                None => failed = Some(Error::Panicked("mapping a shard of the export")),
+            }
+        },
+    );
+    if let Some(e) = failed {
+        return Err(e);
     }
     files.sort_by(|a, b| a.crate_path.cmp(&b.crate_path));
     let payload = match missing {
