@@ -567,17 +567,17 @@ pub(crate) fn check(file: &PayloadFile, size: u64, sha256: &str) -> Result<(), P
 
 /// Keeps the payload workers at most [`AHEAD`] files and [`AHEAD_BYTES`] of small files
 /// ahead of the zip writer, and stops them when the writer gives up.
-pub(super) struct Window {
+struct Window {
     /// Files written to the zip, and whether the writer stopped.
-    pub(super) state: Mutex<(usize, bool)>,
-    pub(super) moved: Condvar,
+    state: Mutex<(usize, bool)>,
+    moved: Condvar,
     /// The bytes of the small files before each file of the payload, and after the last:
     /// the workers hold the small files whole, the large ones are streamed by the writer.
     small_bytes_before: Vec<u64>,
 }
 
 impl Window {
-    pub(super) fn new(payload: &[PayloadFile]) -> Self {
+    fn new(payload: &[PayloadFile]) -> Self {
         let mut total = 0;
         let mut small_bytes_before = Vec::with_capacity(payload.len() + 1);
         small_bytes_before.push(0);
@@ -596,7 +596,7 @@ impl Window {
 
     /// Waits until the files `start..end` may be prepared; `false` if the writer stopped. The
     /// run holding the next file to write always may, whatever its size.
-    pub(super) fn wait_for(&self, start: usize, end: usize) -> bool {
+    fn wait_for(&self, start: usize, end: usize) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         while !state.1 && !self.allows(state.0, start, end) {
             state = self.moved.wait(state).unwrap_or_else(|e| e.into_inner());
@@ -614,7 +614,7 @@ impl Window {
     /// them switching in and out for nothing. Runs start at multiples of `RUN`, so the run
     /// holding the next file to write is woken as soon as it may go; a run held back by the
     /// bounds waits at most `RUN - 1` files longer than it must.
-    pub(super) fn advance(&self) {
+    fn advance(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.0 += 1;
         if state.0.is_multiple_of(RUN) {
@@ -622,7 +622,7 @@ impl Window {
         }
     }
 
-    pub(super) fn stop(&self) {
+    fn stop(&self) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
         self.moved.notify_all();
     }
