@@ -27,6 +27,14 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Asks the kernel to start reading `file` into its page cache, without waiting for it.
+pub fn read_ahead(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the duration of the call; advice changes nothing but
+    // what the kernel caches, and its failure nothing at all.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+}
+
 /// The bytes of the regular file `path`.
 pub fn read_regular(path: &Path) -> io::Result<Vec<u8>> {
     use std::io::Read;
