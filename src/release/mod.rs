@@ -550,7 +550,8 @@ fn map_shards(
     let mut missing = None;
     let mut failed = None;
     // Each shard is merged as soon as it and those before it are mapped, while the cores
-    // map the rest: merged after the last, the merge had both cores but one idle.
+    // map the rest: merged after the last, the merge kept one core busy and left the other
+    // idle.
     crate::parallel::in_order(
         &shards,
         workers.min(shards.len()),
