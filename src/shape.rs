@@ -63,15 +63,15 @@ struct Slots {
 impl Slots {
     fn slot(&mut self, pattern: &TermPattern) -> Slot {
         match pattern {
-            TermPattern::NamedNode(n) => {
-                Slot::Constant(index_of(&mut self.constants, &n.clone().into()))
-            }
-            TermPattern::Literal(l) => {
-                Slot::Constant(index_of(&mut self.constants, &l.clone().into()))
-            }
+            TermPattern::NamedNode(n) => self.constant(n.clone().into()),
+            TermPattern::Literal(l) => self.constant(l.clone().into()),
             TermPattern::Variable(v) => Slot::Variable(index_of(&mut self.variables, v)),
             TermPattern::BlankNode(b) => Slot::BlankNode(index_of(&mut self.blank_nodes, b)),
         }
+    }
+
+    fn constant(&mut self, term: Term) -> Slot {
+        Slot::Constant(index_of(&mut self.constants, &term))
     }
 }
 

@@ -554,7 +554,7 @@ fn map_shards(
     // idle.
     crate::parallel::in_order(
         &shards,
-        workers.min(shards.len()),
+        crate::parallel::workers(shards.len(), workers),
         |_, objects| -> Result<_, Error> {
             options.cancel.check(Error::Cancelled)?;
             let source = load::shard(&request, export, objects.clone()).into_builder();
